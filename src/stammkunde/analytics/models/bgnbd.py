@@ -20,8 +20,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from .base import NumericModel
 from ._inputs import ArrayLike, FloatArray, as_float, deduplicate
+from .base import NumericModel
 
 
 class ConvergenceError(RuntimeError):
@@ -153,8 +153,10 @@ def conditional_expected_purchases(
         # Large x makes 2F1 overflow; Euler's transformation keeps it finite.
         ln_alt = np.log(hyp2f1(hc - ha, hc - hb, hc, z)) + (hc - ha - hb) * np.log1p(-z)
         ln_hyp = np.where(np.isfinite(ln_hyp), ln_hyp, ln_alt)
-        numerator = (a + b + x - 1.0) / (a - 1.0) * (
-            1.0 - np.exp(ln_hyp + (r + x) * np.log((alpha + t_age) / (alpha + t_age + t)))
+        numerator = (
+            (a + b + x - 1.0)
+            / (a - 1.0)
+            * (1.0 - np.exp(ln_hyp + (r + x) * np.log((alpha + t_age) / (alpha + t_age + t))))
         )
         odds_dead = (a / (b + np.maximum(x, 1.0) - 1.0)) * ((alpha + t_age) / (alpha + tx)) ** (
             r + x

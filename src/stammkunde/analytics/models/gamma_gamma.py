@@ -15,8 +15,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
-from .base import NumericModel
 from ._inputs import ArrayLike, FloatArray, as_float, deduplicate
+from .base import NumericModel
 from .bgnbd import ConvergenceError
 
 

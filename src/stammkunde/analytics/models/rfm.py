@@ -156,7 +156,9 @@ def rfm_summary(
     holdout = table.loc[~in_cal]
     hold_code = holdout["customer"].to_numpy()
     hold_count = np.bincount(hold_code, minlength=len(customers))
-    hold_total = np.bincount(hold_code, weights=holdout["amount"].to_numpy(), minlength=len(customers))
+    hold_total = np.bincount(
+        hold_code, weights=holdout["amount"].to_numpy(), minlength=len(customers)
+    )
     summary["frequency_holdout"] = hold_count.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         summary["monetary_value_holdout"] = np.where(hold_count > 0, hold_total / hold_count, 0.0)
