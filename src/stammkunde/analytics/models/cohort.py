@@ -29,6 +29,8 @@ def cohort_retention(
     frame["k"] = month_no - first
     active = frame.drop_duplicates(["c", "k"])
     counts = active.groupby(["cohort", "k"]).size().unstack("k", fill_value=0)
+    # A month in which nobody of any cohort bought is still a column (of zeros).
+    counts = counts.reindex(columns=range(int(counts.columns.max()) + 1), fill_value=0)
     if max_months is not None:
         counts = counts.loc[:, counts.columns <= max_months]
     sizes = counts[0]
