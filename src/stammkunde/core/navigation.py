@@ -1,0 +1,67 @@
+"""Navigation and customer-page panels that apps register (no upward imports).
+
+An app adds itself in ``AppConfig.ready()``; the core renders what is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.urls import reverse
+
+User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    allowed: Callable[[User], bool]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    """A block on the customer 360 page, rendered from ``template`` with ``context(customer, user)``."""
+
+    key: str
+    title: Any
+    template: str
+    context: Callable[[Any, User], dict[str, Any]]
+    allowed: Callable[[User], bool]
+    order: int = 100
+
+
+_NAV: list[NavItem] = []
+_PANELS: list[CustomerPanel] = []
+
+
+def register_nav(item: NavItem) -> None:
+    if all(i.url_name != item.url_name for i in _NAV):
+        _NAV.append(item)
+
+
+def register_customer_panel(panel: CustomerPanel) -> None:
+    if all(p.key != panel.key for p in _PANELS):
+        _PANELS.append(panel)
+
+
+def navigation_for(user: User) -> list[dict[str, str]]:
+    """Return the navigation entries the user may use, in order."""
+    return [
+        {"label": str(i.label), "url": reverse(i.url_name), "url_name": i.url_name}
+        for i in sorted(_NAV, key=lambda i: i.order)
+        if i.allowed(user)
+    ]
+
+
+def customer_panels_for(customer: Any, user: User) -> list[dict[str, Any]]:
+    """Return the rendered-context panels for a customer page."""
+    return [
+        {"key": p.key, "title": p.title, "template": p.template, **p.context(customer, user)}
+        for p in sorted(_PANELS, key=lambda p: p.order)
+        if p.allowed(user)
+    ]

@@ -1,0 +1,93 @@
+"""Roles are Django groups with a fixed set of model permissions.
+
+Groups and their permissions are (re)created after every migrate, so that a
+new model's permissions reach the roles without a hand-written data migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+
+ADMIN = "admin"
+TEAM_LEAD = "team_lead"
+AGENT = "agent"
+PARTNER_AGENT = "partner_agent"
+MARKETING = "marketing"
+ANALYST = "analyst"
+ALL_ROLES = (ADMIN, TEAM_LEAD, AGENT, PARTNER_AGENT, MARKETING, ANALYST)
+
+# Roles that work with the whole customer base; a partner agent sees only the
+# customers of its partner's queues (see each model's visible_to).
+INTERNAL_ROLES = frozenset({ADMIN, TEAM_LEAD, AGENT, MARKETING, ANALYST})
+
+# app_label -> {role: permission verbs}
+_VIEW = ("view",)
+_EDIT = ("view", "add", "change")
+_ALL = ("view", "add", "change", "delete")
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "customers": {
+        TEAM_LEAD: _EDIT, AGENT: _EDIT, PARTNER_AGENT: _VIEW, MARKETING: _EDIT, ANALYST: _VIEW,
+    },
+    "commerce": {TEAM_LEAD: _EDIT, AGENT: _EDIT, MARKETING: _VIEW, ANALYST: _VIEW},
+    "service": {TEAM_LEAD: _ALL, AGENT: _EDIT, PARTNER_AGENT: _EDIT, ANALYST: _VIEW},
+    "knowledge": {TEAM_LEAD: _ALL, AGENT: _EDIT, PARTNER_AGENT: _VIEW, MARKETING: _VIEW},
+    "loyalty": {TEAM_LEAD: _EDIT, AGENT: _EDIT, MARKETING: _ALL, ANALYST: _VIEW},
+    "feedback": {TEAM_LEAD: _EDIT, AGENT: _VIEW, MARKETING: _ALL, ANALYST: _VIEW},
+    "analytics": {TEAM_LEAD: _VIEW, AGENT: _VIEW, MARKETING: _VIEW, ANALYST: _ALL},
+    "campaigns": {TEAM_LEAD: _VIEW, MARKETING: _ALL, ANALYST: _VIEW},
+    "workforce": {TEAM_LEAD: _ALL, ANALYST: _VIEW, PARTNER_AGENT: _VIEW},
+}
+
+
+def ensure_roles(sender: Any = None, **kwargs: Any) -> None:
+    """Create the role groups and give each its permissions (idempotent)."""
+    for role in ALL_ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        if role == ADMIN:
+            perms = Permission.objects.all()
+        else:
+            wanted = [
+                (app, f"{verb}_")
+                for app, roles in ROLE_PERMISSIONS.items()
+                for verb in roles.get(role, ())
+            ]
+            perms = Permission.objects.none()
+            for app, prefix in wanted:
+                perms = perms | Permission.objects.filter(
+                    content_type__app_label=app, codename__startswith=prefix
+                )
+        group.permissions.set(perms)
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """Return the role names of a user, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_stammkunde_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        if getattr(user, "is_superuser", False):
+            names.add(ADMIN)
+        cached = frozenset(names)
+        user._stammkunde_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+    """Return True when the user holds any of the given roles."""
+    return bool(roles_of(user) & set(roles))
+
+
+def is_internal(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Return True for staff who work with the whole customer base."""
+    return bool(roles_of(user) & INTERNAL_ROLES)
+
+
+def partner_id_of(user: AbstractBaseUser | AnonymousUser) -> int | None:
+    """Return the service partner a partner agent works for, or None."""
+    if not has_role(user, PARTNER_AGENT):
+        return None
+    profile = getattr(user, "profile", None)
+    return getattr(profile, "partner_id", None)

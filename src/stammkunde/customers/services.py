@@ -1,0 +1,286 @@
+"""Every write to customers, their contact data, consents and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from stammkunde.core.access import User
+from stammkunde.core.audit import audit_record, diff, snapshot
+from stammkunde.core.errors import ApplicationError, ConflictError, validated
+from stammkunde.core.sequences import counter_next
+
+from .models import (
+    Address,
+    Channel,
+    Consent,
+    ContactPerson,
+    Customer,
+    EmailAddress,
+    Interaction,
+    PhoneNumber,
+    Tag,
+)
+from .normalize import normalize_email, normalize_phone
+
+CUSTOMER_EDITABLE_FIELDS = (
+    "kind", "salutation", "first_name", "last_name", "company_name", "birthday",
+    "preferred_language", "preferred_channel", "value_class", "external_id",
+)
+
+
+def customer_number_format(value: int) -> str:
+    return f"K{value:07d}"
+
+
+def _field_error(field: str, exc: ValidationError) -> ApplicationError:
+    return ApplicationError(f"{field}: {' '.join(exc.messages)}", field_errors={field: exc.messages})
+
+
+def _normalized_emails(emails: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for raw in emails:
+        if not raw or not raw.strip():
+            continue
+        try:
+            address = normalize_email(raw)
+        except ValidationError as exc:
+            raise _field_error("emails", exc) from exc
+        if address not in out:
+            out.append(address)
+    return out
+
+
+def _normalized_phones(phones: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for raw in phones:
+        if not raw or not raw.strip():
+            continue
+        try:
+            number = normalize_phone(raw)
+        except ValidationError as exc:
+            raise _field_error("phones", exc) from exc
+        if number not in out:
+            out.append(number)
+    return out
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User | None,
+    kind: str = Customer.Kind.PERSON,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    salutation: str = "",
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    addresses: Iterable[dict[str, str]] = (),
+    tags: Iterable[str] = (),
+    birthday: Any = None,
+    preferred_language: str = "de",
+    preferred_channel: str = Channel.EMAIL,
+    external_id: str | None = None,
+    created_at: datetime | None = None,
+) -> Customer:
+    """Create a customer (a prospect until the first purchase) with contact data.
+
+    Raises ApplicationError with field errors for invalid names, emails or phones.
+    """
+    if kind == Customer.Kind.PERSON and not (first_name.strip() or last_name.strip()):
+        raise ApplicationError("A person needs a first or last name.",
+                               field_errors={"last_name": ["A person needs a name."]})
+    email_list = _normalized_emails(emails)
+    phone_list = _normalized_phones(phones)
+    customer = Customer(
+        number="pending", kind=kind, first_name=first_name.strip(),
+        last_name=last_name.strip(), company_name=company_name.strip(),
+        salutation=salutation, birthday=birthday, preferred_language=preferred_language,
+        preferred_channel=preferred_channel, external_id=external_id or None,
+        created_at=created_at or timezone.now(),
+    )
+    validated(customer, exclude=["number", "search_name"])
+    customer.number = customer_number_format(counter_next("customer"))
+    customer.save()
+    EmailAddress.objects.bulk_create(
+        EmailAddress(customer=customer, address=a, is_primary=i == 0)
+        for i, a in enumerate(email_list)
+    )
+    PhoneNumber.objects.bulk_create(
+        PhoneNumber(customer=customer, number=n, is_primary=i == 0)
+        for i, n in enumerate(phone_list)
+    )
+    for data in addresses:
+        address = Address(customer=customer, **data)
+        validated(address)
+        address.save()
+    if tags:
+        customer.tags.set(tag_get_or_create_many(names=tags))
+    audit_record(
+        actor=actor, action="create", obj=customer, customer_id=customer.pk,
+        changes={"fields": snapshot(customer, CUSTOMER_EDITABLE_FIELDS),
+                 "emails": email_list, "phones": phone_list},
+    )
+    return customer
+
+
+def tag_get_or_create_many(*, names: Iterable[str]) -> list[Tag]:
+    clean = sorted({n.strip() for n in names if n and n.strip()})
+    Tag.objects.bulk_create([Tag(name=n) for n in clean], ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=clean))
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    actor: User | None,
+    customer: Customer,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> Customer:
+    """Change master data; refuse a stale edit (optimistic locking) and audit the diff.
+
+    ``data`` may hold the editable fields plus ``emails``, ``phones`` and ``tags``
+    (each a full replacement list).
+    """
+    unknown = set(data) - set(CUSTOMER_EDITABLE_FIELDS) - {"emails", "phones", "tags"}
+    if unknown:
+        raise ApplicationError(f"Unknown field(s): {', '.join(sorted(unknown))}",
+                               field_errors={f: ["Unknown field."] for f in unknown})
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError("Someone else changed this customer meanwhile; reload and retry.",
+                            code="stale")
+    before = snapshot(locked, CUSTOMER_EDITABLE_FIELDS)
+    for field in CUSTOMER_EDITABLE_FIELDS:
+        if field in data:
+            value = data[field]
+            if field == "external_id":
+                value = value or None
+            elif value is None and field != "birthday":
+                value = ""
+            setattr(locked, field, value)
+    validated(locked, exclude=["search_name"])
+    changes: dict[str, Any] = diff(before, snapshot(locked, CUSTOMER_EDITABLE_FIELDS))
+    if "emails" in data:
+        new = _normalized_emails(data["emails"])
+        old = list(locked.emails.values_list("address", flat=True))
+        if new != old:
+            locked.emails.exclude(address__in=new).delete()
+            for i, address in enumerate(new):
+                EmailAddress.objects.update_or_create(
+                    customer=locked, address=address, defaults={"is_primary": i == 0}
+                )
+            changes["emails"] = [old, new]
+    if "phones" in data:
+        new = _normalized_phones(data["phones"])
+        old = list(locked.phones.values_list("number", flat=True))
+        if new != old:
+            locked.phones.exclude(number__in=new).delete()
+            for i, number in enumerate(new):
+                PhoneNumber.objects.update_or_create(
+                    customer=locked, number=number, defaults={"is_primary": i == 0}
+                )
+            changes["phones"] = [old, new]
+    if "tags" in data:
+        old_tags = sorted(locked.tags.values_list("name", flat=True))
+        tags = tag_get_or_create_many(names=data["tags"])
+        if sorted(t.name for t in tags) != old_tags:
+            locked.tags.set(tags)
+            changes["tags"] = [old_tags, sorted(t.name for t in tags)]
+    if changes:
+        locked.version += 1
+        locked.save()
+        audit_record(actor=actor, action="update", obj=locked, customer_id=locked.pk,
+                     changes=changes)
+    return locked
+
+
+@transaction.atomic
+def contact_person_add(
+    *, actor: User | None, customer: Customer, name: str, role: str = "",
+    email: str = "", phone: str = "",
+) -> ContactPerson:
+    """Add a contact person to a company customer."""
+    if customer.kind != Customer.Kind.COMPANY:
+        raise ApplicationError("Only companies have contact persons.", code="not_company")
+    person = ContactPerson(
+        customer=customer, name=name, role=role,
+        email=_normalized_emails([email])[0] if email else "",
+        phone=_normalized_phones([phone])[0] if phone else "",
+    )
+    validated(person)
+    person.save()
+    audit_record(actor=actor, action="create", obj=person, customer_id=customer.pk,
+                 changes=snapshot(person, ["name", "role", "email", "phone"]))
+    return person
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: User | None,
+    customer: Customer,
+    purpose: str,
+    channel: str,
+    status: str,
+    source: str,
+    proof: str = "",
+    at: datetime | None = None,
+) -> Consent:
+    """Record a granted or withdrawn consent (append-only) and put it on the timeline."""
+    consent = Consent(customer=customer, purpose=purpose, channel=channel, status=status,
+                      source=source, proof=proof, at=at or timezone.now())
+    validated(consent)
+    consent.save()
+    audit_record(actor=actor, action="create", obj=consent, customer_id=customer.pk,
+                 changes=snapshot(consent, ["purpose", "channel", "status", "source"]))
+    interaction_record(
+        customer=customer, occurred_at=consent.at, channel=channel,
+        direction=Interaction.Direction.INBOUND, kind="consent",
+        summary=f"{consent.get_purpose_display()} ({consent.get_channel_display()}): "
+                f"{consent.get_status_display()}",
+        source=consent, actor=actor,
+    )
+    return consent
+
+
+def interaction_record(
+    *,
+    customer: Customer,
+    occurred_at: datetime,
+    channel: str,
+    direction: str,
+    kind: str,
+    summary: str,
+    source: models.Model | None = None,
+    actor: User | None = None,
+) -> Interaction:
+    """Add one entry to the customer timeline; the one way other apps write there."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return Interaction.objects.create(
+        customer=customer, occurred_at=occurred_at, channel=channel, direction=direction,
+        kind=kind, summary=summary[:500],
+        source_type=ContentType.objects.get_for_model(source) if source is not None else None,
+        source_id=str(source.pk) if source is not None else "",
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+def customer_mark_purchase(*, customer: Customer, at: datetime) -> None:
+    """Keep ``first_purchase_at`` at the earliest purchase (a prospect becomes a customer)."""
+    Customer.objects.filter(pk=customer.pk).filter(
+        models.Q(first_purchase_at__isnull=True) | models.Q(first_purchase_at__gt=at)
+    ).update(first_purchase_at=at)
+
+
+def customer_view_log(*, actor: User, customer: Customer) -> None:
+    """Record that a user opened a customer's personal data (DSGVO audit trail)."""
+    audit_record(actor=actor, action="view", obj=customer, customer_id=customer.pk)

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from stammkunde.core.errors import ApplicationError
+from stammkunde.core.navigation import customer_panels_for
+from stammkunde.core.roles import has_role, roles_of
+
+from . import selectors, services
+from .forms import ConsentForm, CustomerForm
+from .models import Customer
+
+
+def _require_role(request: HttpRequest) -> None:
+    if not roles_of(request.user):
+        raise PermissionDenied
+
+
+def _apply_errors(form: CustomerForm | ConsentForm, exc: ApplicationError) -> None:
+    for field, errors in (exc.field_errors or {"__all__": [exc.message]}).items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def customer_list_view(request: HttpRequest) -> HttpResponse:
+    """Search and filter customers; htmx requests get only the result table."""
+    _require_role(request)
+    filters = selectors.CustomerFilter(
+        q=request.GET.get("q", ""), kind=request.GET.get("kind", ""),
+        value_class=request.GET.get("value_class", ""), tag=request.GET.get("tag", ""),
+        prospect=request.GET.get("prospect", ""),
+    )
+    after_raw = request.GET.get("after", "")
+    after = int(after_raw) if after_raw.isdigit() else None
+    rows, next_after = selectors.customer_page(
+        selectors.customer_list(user=request.user, filters=filters), after=after)
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {"customers": rows, "next_after": next_after, "filters": filters,
+               "query": query.urlencode(), "kinds": Customer.Kind.choices,
+               "can_add": request.user.has_perm("customers.add_customer")}
+    template = "customers/_results.html" if request.htmx else "customers/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer 360 page: master data, consents, purchases, timeline and app panels."""
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    services.customer_view_log(actor=request.user, customer=customer)
+    context = {
+        "customer": customer,
+        "consents": selectors.consent_current(customer=customer),
+        "timeline": selectors.timeline(customer=customer),
+        "panels": customer_panels_for(customer, request.user),
+        "audit": selectors.audit_entries_for_customer(customer=customer)
+        if has_role(request.user, "admin") else None,
+        "consent_form": ConsentForm(),
+        "can_edit": request.user.has_perm("customers.change_customer"),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@login_required
+def customer_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    offset_raw = request.GET.get("offset", "0")
+    offset = int(offset_raw) if offset_raw.isdigit() else 0
+    entries = selectors.timeline(customer=customer, offset=offset)
+    return render(request, "customers/_timeline.html",
+                  {"customer": customer, "timeline": entries, "offset": offset})
+
+
+@login_required
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("customers.add_customer"):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None,
+                        initial={"kind": "person", "preferred_language": "de",
+                                 "preferred_channel": "email"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, **form.service_data())
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(number)s created.") % {
+                "number": customer.number})
+            return redirect(customer)
+    return render(request, "customers/form.html", {"form": form, "customer": None})
+
+
+@login_required
+def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not request.user.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    initial = {
+        "kind": customer.kind, "salutation": customer.salutation,
+        "first_name": customer.first_name, "last_name": customer.last_name,
+        "company_name": customer.company_name, "birthday": customer.birthday,
+        "emails": "\n".join(e.address for e in customer.emails.all()),
+        "phones": "\n".join(p.number for p in customer.phones.all()),
+        "tags": ", ".join(t.name for t in customer.tags.all()),
+        "preferred_language": customer.preferred_language,
+        "preferred_channel": customer.preferred_channel, "version": customer.version,
+    }
+    form = CustomerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(actor=request.user, customer=customer,
+                                     data=form.service_data(),
+                                     expected_version=form.cleaned_data.get("version"))
+        except ApplicationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(customer)
+    return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_POST
+def consent_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not request.user.has_perm("customers.add_consent"):
+        raise PermissionDenied
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_record(actor=request.user, customer=customer, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Consent recorded."))
+    else:
+        messages.error(request, _("Consent not recorded: %(errors)s") % {
+            "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+    return redirect(customer)
