@@ -22,7 +22,6 @@ queue, with applications to call centers" (2007) for Erlang A.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -445,8 +444,9 @@ def required_agents_erlang_a(
             ok &= res.abandon_rate <= max_abandon_rate
         return np.asarray(ok)
 
-    # Erlang C's answer (infinite patience) always suffices: patience only
-    # shortens the line.  Keep doubling in case of extreme targets.
+    # Erlang C's answer (infinite patience) is nearly always enough, because
+    # abandonment shortens the line; but callers who hang up count against the
+    # service level, so check it and double where it is not.
     hi = required_agents(
         traffic=a, aht_s=aht, target_answer_s=target_answer_s, target_sl=target
     ).astype(np.float64)
@@ -492,8 +492,3 @@ def workload_agents(
     if not 0.0 < float(utilisation) <= 1.0:
         raise StaffingInputError("utilisation", "must lie in (0, 1]")
     return _ceil_guarded(work / (window * float(utilisation)))
-
-
-def as_python(value: Any) -> Any:
-    """numpy scalar → plain Python value, for JSON output."""
-    return value.item() if isinstance(value, np.generic) else value
