@@ -17,7 +17,9 @@ PAPER = {"r_": 0.243, "alpha_": 4.414, "a_": 0.793, "b_": 2.426}
 
 @pytest.fixture(scope="module")
 def cdnow_model(cdnow_summary: pd.DataFrame) -> BetaGeoModel:
-    return BetaGeoModel().fit(cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"])
+    return BetaGeoModel().fit(
+        cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"]
+    )
 
 
 def _lifetimes_with(model: BetaGeoModel) -> BetaGeoFitter:
@@ -48,7 +50,9 @@ def test_weights_give_the_same_fit_as_repeated_rows(cdnow_summary: pd.DataFrame)
     weighted = BetaGeoModel().fit(
         counts["frequency"], counts["recency"], counts["T"], weights=counts["count"]
     )
-    plain = BetaGeoModel().fit(cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"])
+    plain = BetaGeoModel().fit(
+        cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"]
+    )
     # then
     assert weighted.log_likelihood_ == pytest.approx(plain.log_likelihood_, abs=1e-6)
     assert weighted.r_ == pytest.approx(plain.r_, rel=1e-5)
@@ -74,7 +78,9 @@ def test_conditional_expected_purchases_equal_lifetimes(
     for horizon in (1.0, 10.0, 39.0, 104.0):
         # when
         ours = cdnow_model.expected_purchases(horizon, x, tx, t_age)
-        theirs = reference.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, t_age)
+        theirs = reference.conditional_expected_number_of_purchases_up_to_time(
+            horizon, x, tx, t_age
+        )
         # then
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 

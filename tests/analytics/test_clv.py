@@ -20,13 +20,19 @@ def test_clv_equals_lifetimes_for_daily_models(cdnow_summary_with_spend: pd.Data
     repeat = x > 0
     gg = GammaGammaModel().fit(x[repeat], m[repeat])
     bgf = BetaGeoFitter()
-    bgf.params_ = pd.Series([bgnbd.r_, bgnbd.alpha_, bgnbd.a_, bgnbd.b_], index=["r", "alpha", "a", "b"])
+    bgf.params_ = pd.Series(
+        [bgnbd.r_, bgnbd.alpha_, bgnbd.a_, bgnbd.b_], index=["r", "alpha", "a", "b"]
+    )
     bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time  # set by lifetimes' fit
     ggf = GammaGammaFitter()
     ggf.params_ = pd.Series([gg.p_, gg.q_, gg.v_], index=["p", "q", "v"])
     # when
-    ours = customer_lifetime_value(bgnbd, gg, x, tx, t_age, m, months=12, discount_rate_monthly=0.01)
-    theirs = ggf.customer_lifetime_value(bgf, x, tx, t_age, m, time=12, discount_rate=0.01, freq="D")
+    ours = customer_lifetime_value(
+        bgnbd, gg, x, tx, t_age, m, months=12, discount_rate_monthly=0.01
+    )
+    theirs = ggf.customer_lifetime_value(
+        bgf, x, tx, t_age, m, time=12, discount_rate=0.01, freq="D"
+    )
     # then
     np.testing.assert_allclose(ours, theirs.to_numpy(), rtol=1e-6)
 

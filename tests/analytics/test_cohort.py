@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
 from stammkunde.analytics.models.cohort import cohort_retention
 
 
@@ -31,7 +30,10 @@ def test_retention_is_the_share_of_the_cohort_buying_k_months_later():
 
 def test_counts_mode_returns_customer_numbers():
     transactions = pd.DataFrame(
-        {"customer": ["a", "b", "a"], "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-03-01"])}
+        {
+            "customer": ["a", "b", "a"],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-03-01"]),
+        }
     )
     table = cohort_retention(transactions, customer_col="customer", date_col="date", as_counts=True)
     assert list(table.iloc[0]) == [2.0, 0.0, 1.0]

@@ -10,7 +10,8 @@ def test_importing_the_models_does_not_import_django():
     # given a fresh interpreter
     code = (
         "import sys, pkgutil, importlib, stammkunde.analytics.models as p\n"
-        "[importlib.import_module(p.__name__ + '.' + m.name) for m in pkgutil.iter_modules(p.__path__)]\n"
+        "for m in pkgutil.iter_modules(p.__path__):\n"
+        "    importlib.import_module(p.__name__ + '.' + m.name)\n"
         "print('django' in sys.modules)"
     )
     # when

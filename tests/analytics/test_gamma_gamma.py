@@ -46,7 +46,9 @@ def test_expected_average_profit_equals_lifetimes(
 ):
     # given lifetimes with our parameters
     reference = GammaGammaFitter()
-    reference.params_ = pd.Series([spend_model.p_, spend_model.q_, spend_model.v_], index=["p", "q", "v"])
+    reference.params_ = pd.Series(
+        [spend_model.p_, spend_model.q_, spend_model.v_], index=["p", "q", "v"]
+    )
     x, m = cdnow_summary_with_spend["frequency"], cdnow_summary_with_spend["monetary_value"]
     # when / then
     np.testing.assert_allclose(

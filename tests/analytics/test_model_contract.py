@@ -42,7 +42,9 @@ def _gamma_gamma_case(rng: np.random.Generator) -> FitData:
 
 
 def _churn_case(rng: np.random.Generator) -> FitData:
-    X = pd.DataFrame({"complaints_90d": rng.poisson(1, 400), "recency_days": rng.exponential(50, 400)})
+    X = pd.DataFrame(
+        {"complaints_90d": rng.poisson(1, 400), "recency_days": rng.exponential(50, 400)}
+    )
     y = (rng.random(400) < 0.2 + 0.15 * X["complaints_90d"].clip(0, 4)).astype(int)
     return (X, y), lambda m: m.predict_proba(X)
 
@@ -86,7 +88,9 @@ def test_fit_returns_self_and_sets_only_underscore_attributes(model_class, rng):
     result = model.fit(*args)
     # then
     assert result is model
-    assert all(name.endswith("_") and hasattr(model, name) for name in model_class.fitted_attributes)
+    assert all(
+        name.endswith("_") and hasattr(model, name) for name in model_class.fitted_attributes
+    )
     assert set(vars(model)) == set(model.get_params()) | set(model_class.fitted_attributes)
 
 

@@ -43,8 +43,12 @@ def test_summary_is_consistent_and_ignores_row_order(rows, freq, seed):
     frame = _frame(rows)
     shuffled = frame.sample(frac=1.0, random_state=np.random.RandomState(seed))
     # when
-    summary = rfm_summary(frame, customer_col="customer", date_col="date", amount_col="amount", freq=freq)
-    again = rfm_summary(shuffled, customer_col="customer", date_col="date", amount_col="amount", freq=freq)
+    summary = rfm_summary(
+        frame, customer_col="customer", date_col="date", amount_col="amount", freq=freq
+    )
+    again = rfm_summary(
+        shuffled, customer_col="customer", date_col="date", amount_col="amount", freq=freq
+    )
     # then
     assert (summary["recency"] <= summary["T"]).all()
     assert (summary["frequency"] >= 0).all()
@@ -58,7 +62,9 @@ def test_summary_equals_lifetimes_summary(rows, freq):
     # given
     frame = _frame(rows)
     # when
-    ours = rfm_summary(frame, customer_col="customer", date_col="date", amount_col="amount", freq=freq)
+    ours = rfm_summary(
+        frame, customer_col="customer", date_col="date", amount_col="amount", freq=freq
+    )
     theirs = summary_data_from_transaction_data(frame, "customer", "date", "amount", freq=freq)
     # then
     np.testing.assert_allclose(
@@ -93,7 +99,11 @@ def test_holdout_counts_purchase_days_after_calibration_end():
     frame = _frame([(1, 0, 10.0), (1, 5, 20.0), (1, 12, 30.0), (1, 12, 5.0), (1, 20, 40.0)])
     # when
     summary = rfm_summary(
-        frame, customer_col="customer", date_col="date", amount_col="amount", calibration_end=START + pd.Timedelta(days=9)
+        frame,
+        customer_col="customer",
+        date_col="date",
+        amount_col="amount",
+        calibration_end=START + pd.Timedelta(days=9),
     )
     # then
     row = summary.loc["c1"]
@@ -105,7 +115,12 @@ def test_holdout_counts_purchase_days_after_calibration_end():
 
 def test_customers_first_buying_after_calibration_end_are_left_out():
     frame = _frame([(1, 0, 10.0), (2, 15, 20.0)])
-    summary = rfm_summary(frame, customer_col="customer", date_col="date", calibration_end=START + pd.Timedelta(days=9))
+    summary = rfm_summary(
+        frame,
+        customer_col="customer",
+        date_col="date",
+        calibration_end=START + pd.Timedelta(days=9),
+    )
     assert list(summary.index) == ["c1"]
 
 

@@ -38,6 +38,8 @@ def test_frequency_trend_compares_recent_and_baseline_daily_rates():
     dates = pd.to_datetime(["2024-12-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-15"])
     transactions = pd.DataFrame({"customer": ["a"] * 5, "date": dates})
     # when
-    trend = frequency_trend(transactions, customer_col="customer", date_col="date", as_of="2024-12-31")
+    trend = frequency_trend(
+        transactions, customer_col="customer", date_col="date", as_of="2024-12-31"
+    )
     # then
     assert trend["a"] == (1 / 90) / (4 / 365)

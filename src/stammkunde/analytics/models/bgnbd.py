@@ -88,7 +88,7 @@ class BetaGeoModel(NumericModel):
         result = minimize(
             _negative_log_likelihood,
             x0=np.full(4, 0.1),
-            args=(x, tx * scale, t_age * scale, w / w.sum()),
+            args=(_FitData(x, tx * scale, t_age * scale, w / w.sum()),),
             jac=True,
             method="BFGS",
             options={"gtol": self.tol, "maxiter": self.max_iter},
@@ -102,9 +102,16 @@ class BetaGeoModel(NumericModel):
         self.b_ = float(b)
         self.n_customers_ = int(w.sum())
         self.log_likelihood_ = float(
-            -_negative_log_likelihood(np.log(self._params()), x, tx, t_age, w)[0]
+            -_negative_log_likelihood(np.log(self._params()), _FitData(x, tx, t_age, w))[0]
         )
         return self
+
+    def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> float:
+        """Return the total log-likelihood of the given customers under the fitted parameters."""
+        self._check_fitted()
+        x, tx, t_age = as_float(frequency), as_float(recency), as_float(T)
+        data = _FitData(x, tx, t_age, np.ones_like(x))
+        return float(-_negative_log_likelihood(np.log(self._params()), data)[0])
 
     def _params(self) -> FloatArray:
         return np.array([self.r_, self.alpha_, self.a_, self.b_])
@@ -164,32 +171,50 @@ def conditional_expected_purchases(
     return numerator / (1.0 + np.where(x > 0, odds_dead, 0.0))
 
 
-def _negative_log_likelihood(
-    log_params: FloatArray, x: FloatArray, tx: FloatArray, t_age: FloatArray, w: FloatArray
-) -> tuple[float, FloatArray]:
+class _FitData:
+    """Rows for the likelihood, with the frequency-only terms grouped by distinct frequency.
+
+    Why: gammaln/digamma of ``r + x``, ``b + x`` and ``a + b + x`` depend only
+    on the frequency, which takes few distinct values; evaluating them once per
+    distinct value instead of once per row is most of the fitting speed.
+    """
+
+    def __init__(self, x: FloatArray, tx: FloatArray, t_age: FloatArray, w: FloatArray) -> None:
+        self.x, self.tx, self.t_age, self.w = x, tx, t_age, w
+        self.ux, self.inv = np.unique(x, return_inverse=True)
+        self.uw = np.bincount(self.inv, weights=w, minlength=len(self.ux))
+        self.repeat = x > 0
+
+
+def _negative_log_likelihood(log_params: FloatArray, data: _FitData) -> tuple[float, FloatArray]:
     """Weighted negative log-likelihood (FHL 2005 eq. 6) and its gradient in log-parameters."""
     r, alpha, a, b = np.exp(log_params)
-    repeat = x > 0
+    x, tx, t_age, w, ux, uw, inv = data.x, data.tx, data.t_age, data.w, data.ux, data.uw, data.inv
     log_alpha_t = np.log(alpha + t_age)
     log_alpha_tx = np.log(alpha + tx)
-    b_x1 = b + np.maximum(x, 1.0) - 1.0
+    ub_x1 = b + np.maximum(ux, 1.0) - 1.0
 
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    # Frequency-only terms, summed with the total weight of each distinct frequency.
+    u_a1 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
+    u_a2 = gammaln(a + b) + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux)
     a3 = -(r + x) * log_alpha_t
-    a4 = np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx
-    a4 = np.where(repeat, a4, -np.inf)
+    a4 = np.where(data.repeat, (np.log(a) - np.log(ub_x1))[inv] - (r + x) * log_alpha_tx, -np.inf)
     top = np.maximum(a3, a4)
     e3, e4 = np.exp(a3 - top), np.exp(a4 - top)
     total = e3 + e4
-    ll = a1 + a2 + top + np.log(total)
+    ll = uw @ (u_a1 + u_a2) + w @ (top + np.log(total))
     # Softmax weights of the two terms inside the log-sum-exp.
-    s3, s4 = e3 / total, e4 / total
+    ws3, ws4 = w * (e3 / total), w * (e4 / total)
+    ws4_u = np.bincount(inv, weights=ws4, minlength=len(ux))
 
-    psi_ab_x, psi_ab = digamma(a + b + x), digamma(a + b)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - s3 * log_alpha_t - s4 * log_alpha_tx
-    d_alpha = r / alpha - (r + x) * (s3 / (alpha + t_age) + s4 / (alpha + tx))
-    d_a = psi_ab - psi_ab_x + s4 / a
-    d_b = psi_ab + digamma(b + x) - digamma(b) - psi_ab_x - s4 / b_x1
-    grad = np.array([w @ d_r * r, w @ d_alpha * alpha, w @ d_a * a, w @ d_b * b])
-    return -float(w @ ll), -grad
+    psi_ab_x, psi_ab = digamma(a + b + ux), digamma(a + b)
+    d_r = (
+        uw @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - ws3 @ log_alpha_t - ws4 @ log_alpha_tx
+    )
+    d_alpha = uw.sum() * r / alpha - (
+        ws3 @ ((r + x) / (alpha + t_age)) + ws4 @ ((r + x) / (alpha + tx))
+    )
+    d_a = uw @ (psi_ab - psi_ab_x) + ws4.sum() / a
+    d_b = uw @ (psi_ab + digamma(b + ux) - digamma(b) - psi_ab_x) - ws4_u @ (1.0 / ub_x1)
+    grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+    return -float(ll), -grad

@@ -85,23 +85,23 @@ class GammaGammaModel(NumericModel):
 def _negative_log_likelihood(
     log_params: FloatArray, x: FloatArray, m: FloatArray, w: FloatArray
 ) -> tuple[float, FloatArray]:
-    """Weighted negative log-likelihood of the mean spends and its gradient in log-parameters."""
+    """Weighted negative log-likelihood of the mean spends and its gradient in log-parameters.
+
+    gammaln/digamma terms depend on the frequency only, so they are evaluated
+    once per distinct frequency (few values) rather than once per customer.
+    """
     p, q, v = np.exp(log_params)
+    ux, inv = np.unique(x, return_inverse=True)
+    uw = np.bincount(inv, weights=w, minlength=len(ux))
+    upx = p * ux
+    u_gamma = gammaln(upx + q) - gammaln(upx) - gammaln(q)
+    u_psi_pxq = digamma(upx + q)
     px = p * x
     log_xm_v = np.log(x * m + v)
     log_m, log_x = np.log(m), np.log(x)
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1.0) * log_m
-        + px * log_x
-        - (px + q) * log_xm_v
-    )
-    psi_pxq = digamma(px + q)
-    d_p = x * (psi_pxq - digamma(px) + log_m + log_x - log_xm_v)
-    d_q = psi_pxq - digamma(q) + np.log(v) - log_xm_v
-    d_v = q / v - (px + q) / (x * m + v)
-    grad = np.array([w @ d_p * p, w @ d_q * q, w @ d_v * v])
-    return -float(w @ ll), -grad
+    ll = uw @ u_gamma + w @ (q * np.log(v) + (px - 1.0) * log_m + px * log_x - (px + q) * log_xm_v)
+    d_p = uw @ (ux * (u_psi_pxq - digamma(upx))) + w @ (x * (log_m + log_x - log_xm_v))
+    d_q = uw @ (u_psi_pxq - digamma(q)) + w @ (np.log(v) - log_xm_v)
+    d_v = w.sum() * q / v - w @ ((px + q) / (x * m + v))
+    grad = np.array([d_p * p, d_q * q, d_v * v])
+    return -float(ll), -grad
