@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "stammkunde.core",
     "stammkunde.customers",
     "stammkunde.commerce",
+    "stammkunde.service",
+    "stammkunde.knowledge",
+    "stammkunde.loyalty",
+    "stammkunde.analytics",
+    "stammkunde.workforce",
     "stammkunde.demo",
 ]
 

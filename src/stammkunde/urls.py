@@ -1,3 +1,6 @@
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,9 +18,15 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("customers/", include("stammkunde.customers.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("stammkunde.api_urls")),
     path("admin/", admin.site.urls),
+]
+
+# Each Stammkunde app with a ``urls.py`` is served under its label: /customers/, /service/, ...
+urlpatterns += [
+    path(f"{app.label}/", include(f"{app.name}.urls"))
+    for app in apps.get_app_configs()
+    if app.name.startswith("stammkunde.") and find_spec(f"{app.name}.urls")
 ]

@@ -125,3 +125,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = self.get_queryset().get(pk=order.pk)
         return Response(OrderSerializer(order).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def register(router: Any) -> None:
+    router.register("orders", OrderViewSet, basename="order")
+    router.register("products", ProductViewSet, basename="product")

@@ -129,3 +129,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                  expected_version=version)
         customer = selectors.customer_get(user=request.user, pk=customer.pk)
         return Response(CustomerOutputSerializer(customer).data)
+
+
+def register(router: Any) -> None:
+    router.register("customers", CustomerViewSet, basename="customer")

@@ -62,7 +62,7 @@ class BetaGeoModel(NumericModel):
         "n_customers_",
     )
 
-    def __init__(self, tol: float = 1e-9, max_iter: int = 500) -> None:
+    def __init__(self, tol: float = 1e-7, max_iter: int = 500) -> None:
         self.tol = tol
         self.max_iter = max_iter
 

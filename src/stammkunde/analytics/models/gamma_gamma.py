@@ -25,7 +25,7 @@ class GammaGammaModel(NumericModel):
 
     fitted_attributes: ClassVar[tuple[str, ...]] = ("p_", "q_", "v_", "log_likelihood_")
 
-    def __init__(self, tol: float = 1e-9, max_iter: int = 500) -> None:
+    def __init__(self, tol: float = 1e-7, max_iter: int = 500) -> None:
         self.tol = tol
         self.max_iter = max_iter
 
