@@ -17,7 +17,7 @@ def as_float(values: ArrayLike) -> FloatArray:
     return np.asarray(values, dtype=np.float64)
 
 
-def deduplicate(*columns: FloatArray, weights: FloatArray | None = None) -> tuple[FloatArray, ...]:
+def deduplicate(*columns: FloatArray, weights: ArrayLike | None = None) -> tuple[FloatArray, ...]:
     """Collapse identical rows and sum their weights.
 
     Why: the likelihoods depend on a customer only through their row, and real
