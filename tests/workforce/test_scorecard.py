@@ -109,3 +109,56 @@ def test_ticket_of_a_group_without_contract_is_an_error():
 def test_no_tickets_give_an_empty_scorecard():
     # given / when / then
     assert scorecard([], CONTRACTS).empty
+
+
+def test_aggregated_interval_records_give_the_same_numbers_as_single_tickets():
+    # given: 4 tickets, and the same 4 contacts as two interval reports
+    tickets = [
+        ticket(),
+        ticket(sla_met=False, fcr=False, csat=3, handling_minutes=20.0),
+        ticket(reopened=True, csat=None),
+        ticket(sla_met=None),
+    ]
+    reports = [
+        {
+            "group": "Partner A",
+            "created_at": "2026-03-02",
+            "weight": 2,
+            "handling_minutes": 15.0,
+            "solved": 1.0,
+            "sla_met": 0.5,
+            "fcr": 0.5,
+            "reopened": 0.0,
+            "csat": 4.0,
+        },
+        {
+            "group": "Partner A",
+            "created_at": "2026-03-02",
+            "weight": 2,
+            "handling_minutes": 10.0,
+            "solved": 1.0,
+            "sla_met": 1.0,
+            "sla_met_weight": 1,
+            "fcr": 1.0,
+            "reopened": 0.5,
+            "csat": 5.0,
+            "csat_weight": 1,
+        },
+    ]
+    # when
+    single = scorecard(tickets, CONTRACTS).iloc[0]
+    aggregated = scorecard(reports, CONTRACTS).iloc[0]
+    # then
+    for column in (
+        "volume",
+        "solved",
+        "sla_attainment",
+        "fcr_rate",
+        "reopen_rate",
+        "csat_mean",
+        "handling_minutes_mean",
+        "cost_total",
+        "cost_per_contact",
+    ):
+        assert aggregated[column] == pytest.approx(single[column]), column
+    assert aggregated["ola_met"] == single["ola_met"]

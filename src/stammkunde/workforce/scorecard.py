@@ -4,6 +4,12 @@ A pure function over plain ticket records so that the web page, the CSV
 export and the partner portal compute the same numbers.  Rates are means
 over tickets where the flag is known (``None`` = not applicable, e.g. no SLA
 on the ticket), so missing data does not count as failure.
+
+Records may also be aggregates (an ACD interval report: 40 contacts, 31 of
+them answered in time): ``weight`` is the number of contacts the record
+stands for, a flag is then a share, and ``<flag>_weight`` / ``csat_weight``
+say how many of those contacts the share was measured on.  One ticket is a
+record of weight 1, so both kinds of input give the same numbers.
 """
 
 from __future__ import annotations
@@ -55,6 +61,15 @@ class Contract:
             raise StaffingInputError("contract", "prices must not be negative")
 
 
+def _as_share(value: Any) -> float:
+    if value is None or value is pd.NA or isinstance(value, str):
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
 def _ticket_frame(tickets: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     frame = tickets.copy() if isinstance(tickets, pd.DataFrame) else pd.DataFrame(list(tickets))
     if frame.empty:
@@ -63,18 +78,42 @@ def _ticket_frame(tickets: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.Dat
     missing = required - set(frame.columns)
     if missing:
         raise StaffingInputError("tickets", f"missing fields: {', '.join(sorted(missing))}")
+    weight = (
+        pd.to_numeric(frame["weight"], errors="coerce")
+        if "weight" in frame
+        else pd.Series(1.0, index=frame.index)
+    )
+    if weight.isna().any() or (weight < 0).any():
+        raise StaffingInputError("tickets", "weight must be a number ≥ 0")
+    frame["weight"] = weight.astype(np.float64)
     for flag in (*FLAGS, "csat"):
         if flag not in frame:
             frame[flag] = np.nan
-    for flag in FLAGS:
-        # True/False → 1/0; None stays NaN and is skipped by mean().
-        frame[flag] = pd.to_numeric(frame[flag].map({True: 1.0, False: 0.0}), errors="coerce")
-    frame["csat"] = pd.to_numeric(frame["csat"], errors="coerce")
+        if flag in FLAGS:
+            # True/False → 1/0; shares of aggregated records pass through;
+            # None stays NaN and is left out of the rate.
+            frame[flag] = frame[flag].map(_as_share).astype(np.float64)
+        else:
+            frame[flag] = pd.to_numeric(frame[flag], errors="coerce")
+        flag_weight = (
+            pd.to_numeric(frame[f"{flag}_weight"], errors="coerce").fillna(frame["weight"])
+            if f"{flag}_weight" in frame
+            else frame["weight"]
+        )
+        known = frame[flag].notna()
+        frame[f"_{flag}_den"] = np.where(known, flag_weight, 0.0)
+        frame[f"_{flag}_num"] = np.where(known, frame[flag].fillna(0.0) * flag_weight, 0.0)
     frame["handling_minutes"] = pd.to_numeric(frame["handling_minutes"], errors="coerce")
     if (frame["handling_minutes"] < 0).any():
         raise StaffingInputError("tickets", "handling_minutes must not be negative")
+    frame["_minutes"] = frame["handling_minutes"].fillna(0.0) * frame["weight"]
+    frame["_minutes_den"] = np.where(frame["handling_minutes"].notna(), frame["weight"], 0.0)
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     return frame
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num / den.where(den > 0)).astype(np.float64)
 
 
 def _ola_met(row: pd.Series, contract: Contract) -> bool:
@@ -103,7 +142,8 @@ def scorecard(
 
     ``tickets`` records have ``group`` (partner or team), ``created_at``,
     ``handling_minutes`` and optionally ``solved``, ``sla_met``, ``fcr``,
-    ``reopened`` (True/False/None) and ``csat`` (number or None).
+    ``reopened`` (True/False/None) and ``csat`` (number or None); aggregated
+    records add ``weight`` and per-flag ``<flag>_weight`` (see module docstring).
     Cost = tickets × price per ticket + minutes × price per minute, so the
     same formula covers per-ticket and per-minute contracts.
     """
@@ -116,17 +156,25 @@ def scorecard(
     if unknown:
         raise StaffingInputError("contracts", f"no contract for: {', '.join(sorted(unknown))}")
     frame["period"] = frame["created_at"].dt.to_period(PERIODS[period]).dt.start_time
-    grouped = frame.groupby(["group", "period"], sort=True)
-    result = grouped.agg(
-        volume=("created_at", "size"),
-        solved=("solved", "sum"),
-        sla_attainment=("sla_met", "mean"),
-        fcr_rate=("fcr", "mean"),
-        reopen_rate=("reopened", "mean"),
-        csat_mean=("csat", "mean"),
-        handling_minutes_mean=("handling_minutes", "mean"),
-        handling_minutes_total=("handling_minutes", "sum"),
-    ).reset_index()
+    if frame["created_at"].dt.tz is not None:
+        frame["created_at"] = frame["created_at"].dt.tz_localize(None)
+    frame["period"] = frame["created_at"].dt.to_period(PERIODS[period]).dt.start_time
+    sums = frame.groupby(["group", "period"], sort=True)[
+        ["weight", "_minutes", "_minutes_den"]
+        + [f"_{f}_{part}" for f in (*FLAGS, "csat") for part in ("num", "den")]
+    ].sum()
+    result = pd.DataFrame(index=sums.index)
+    result["volume"] = sums["weight"]
+    result["solved"] = sums["_solved_num"]
+    result["sla_attainment"] = _ratio(sums["_sla_met_num"], sums["_sla_met_den"])
+    result["fcr_rate"] = _ratio(sums["_fcr_num"], sums["_fcr_den"])
+    result["reopen_rate"] = _ratio(sums["_reopened_num"], sums["_reopened_den"])
+    result["csat_mean"] = _ratio(sums["_csat_num"], sums["_csat_den"])
+    result["handling_minutes_mean"] = _ratio(sums["_minutes"], sums["_minutes_den"])
+    result["handling_minutes_total"] = sums["_minutes"]
+    result = result[result["volume"] > 0].reset_index()
+    if result.empty:
+        return pd.DataFrame(columns=COLUMNS)
     ticket_price = result["group"].map(lambda g: contracts[g].price_per_ticket)
     minute_price = result["group"].map(lambda g: contracts[g].price_per_minute)
     result["cost_total"] = (
