@@ -36,9 +36,13 @@ def make_user(db: Any) -> Callable[..., Any]:
 
     def _make(*roles: str, partner: ServicePartner | None = None, **extra: Any) -> Any:
         counter["n"] += 1
-        return user_create(username=f"{'_'.join(roles) or 'norole'}{counter['n']}",
-                           password="pw-Stammkunde-1", roles=list(roles), partner=partner,
-                           **extra)
+        return user_create(
+            username=f"{'_'.join(roles) or 'norole'}{counter['n']}",
+            password="pw-Stammkunde-1",
+            roles=list(roles),
+            partner=partner,
+            **extra,
+        )
 
     return _make
 
@@ -81,17 +85,26 @@ def api_as() -> Callable[[Any], APIClient]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """A headless Debian chromium driven by Playwright."""
-    require(shutil.which("chromium") is not None or os.path.exists(CHROMIUM),
-            "Debian chromium is not installed (apt-get install chromium)")
+    require(
+        shutil.which("chromium") is not None or os.path.exists(CHROMIUM),
+        "Debian chromium is not installed (apt-get install chromium)",
+    )
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             yield browser

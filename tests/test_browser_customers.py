@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_agent_finds_a_customer_and_reads_the_360_page_in_both_languages(
-        browser, live_server, insecure_cookies) -> None:
+    browser, live_server, insecure_cookies
+) -> None:
     # given
     user_create(username="anna", password="pw-Stammkunde-1", roles=["agent"])
     customer = CustomerFactory(first_name="Greta", last_name="Gärtner")
@@ -30,8 +31,7 @@ def test_agent_finds_a_customer_and_reads_the_360_page_in_both_languages(
     assert page.locator("h1").first.inner_text() == "Kunden"
     # when: search with htmx
     page.fill("input[name=q]", "gärt")
-    page.wait_for_function(
-        "() => !document.querySelector('#results').innerText.includes('Anders')")
+    page.wait_for_function("() => !document.querySelector('#results').innerText.includes('Anders')")
     page.click("text=Greta Gärtner")
     # then: the 360 page
     page.wait_for_selector("#timeline")

@@ -11,8 +11,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _payload(customer_id: int, **extra: object) -> dict[str, object]:
-    return {"number": "W-1", "customer": customer_id, "ordered_at": "2026-05-01T10:00:00+02:00",
-            "lines": [{"sku": "ZB-HELM-01", "quantity": 2}], **extra}
+    return {
+        "number": "W-1",
+        "customer": customer_id,
+        "ordered_at": "2026-05-01T10:00:00+02:00",
+        "lines": [{"sku": "ZB-HELM-01", "quantity": 2}],
+        **extra,
+    }
 
 
 def test_posting_the_same_order_twice_creates_it_once(agent, api_as) -> None:
@@ -26,14 +31,17 @@ def test_posting_the_same_order_twice_creates_it_once(agent, api_as) -> None:
     assert Order.objects.count() == 1
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"lines": []}, "lines"),
-    ({"lines": [{"sku": "ZB-HELM-01", "quantity": 0}]}, "lines"),
-    ({"lines": [{"sku": "UNKNOWN", "quantity": 1}]}, "lines"),
-    ({"ordered_at": "gestern"}, "ordered_at"),
-    ({"currency": "USD"}, "currency"),
-    ({"customer": 987654}, "customer"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"lines": []}, "lines"),
+        ({"lines": [{"sku": "ZB-HELM-01", "quantity": 0}]}, "lines"),
+        ({"lines": [{"sku": "UNKNOWN", "quantity": 1}]}, "lines"),
+        ({"ordered_at": "gestern"}, "ordered_at"),
+        ({"currency": "USD"}, "currency"),
+        ({"customer": 987654}, "customer"),
+    ],
+)
 def test_bad_order_answers_400_with_the_field(agent, api_as, change, field) -> None:
     customer = CustomerFactory()
     product()
@@ -53,10 +61,18 @@ def test_partner_agent_cannot_read_orders(partner_agent, agent, api_as) -> None:
 
 def test_products_are_listed_and_created(admin, api_as) -> None:
     client = api_as(admin)
-    response = client.post("/api/products/", {"sku": "X1", "name": "Klingel",
-                                              "category": "Zubehör", "price": "4.90"},
-                           format="json")
+    response = client.post(
+        "/api/products/",
+        {"sku": "X1", "name": "Klingel", "category": "Zubehör", "price": "4.90"},
+        format="json",
+    )
     assert response.status_code == 201
-    assert client.post("/api/products/", {"sku": "X2", "name": "n", "category": "c",
-                                          "price": "-1"}, format="json").status_code == 400
+    assert (
+        client.post(
+            "/api/products/",
+            {"sku": "X2", "name": "n", "category": "c", "price": "-1"},
+            format="json",
+        ).status_code
+        == 400
+    )
     assert [p["sku"] for p in client.get("/api/products/").json()["results"]] == ["X1"]

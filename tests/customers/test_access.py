@@ -26,7 +26,8 @@ def test_user_without_rights_gets_404_on_the_customer_api(who, request, api_as) 
 
 
 def test_partner_agent_sees_no_customer_without_tickets_in_its_queues(
-        partner_agent, client) -> None:
+    partner_agent, client
+) -> None:
     customer = CustomerFactory()
     client.force_login(partner_agent)
     response = client.get(reverse("customers:detail", args=[customer.pk]))
@@ -55,8 +56,12 @@ def test_analyst_may_read_but_not_change_customers(make_user, api_as) -> None:
     customer = CustomerFactory()
     client = api_as(make_user("analyst"))
     assert client.get(f"/api/customers/{customer.pk}/").status_code == 200
-    assert client.patch(f"/api/customers/{customer.pk}/", {"last_name": "X"},
-                        format="json").status_code == 403
+    assert (
+        client.patch(
+            f"/api/customers/{customer.pk}/", {"last_name": "X"}, format="json"
+        ).status_code
+        == 403
+    )
 
 
 def test_audit_trail_is_shown_to_admins_only(admin, agent, client) -> None:

@@ -11,11 +11,18 @@ pytestmark = pytest.mark.django_db
 
 def test_agent_creates_a_customer_over_the_api(agent, api_as) -> None:
     # when
-    response = api_as(agent).post("/api/customers/", {
-        "first_name": "Lena", "last_name": "Lang", "emails": ["LENA@example.de"],
-        "phones": ["0171 1234567"], "tags": ["vip"],
-        "addresses": [{"street": "Am Markt 1", "postal_code": "80331", "city": "München"}],
-    }, format="json")
+    response = api_as(agent).post(
+        "/api/customers/",
+        {
+            "first_name": "Lena",
+            "last_name": "Lang",
+            "emails": ["LENA@example.de"],
+            "phones": ["0171 1234567"],
+            "tags": ["vip"],
+            "addresses": [{"street": "Am Markt 1", "postal_code": "80331", "city": "München"}],
+        },
+        format="json",
+    )
     # then
     assert response.status_code == 201, response.content
     body = response.json()
@@ -25,14 +32,17 @@ def test_agent_creates_a_customer_over_the_api(agent, api_as) -> None:
     assert body["addresses"][0]["city"] == "München"
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"last_name": "X", "emails": ["not-an-email"]}, "emails"),
-    ({"last_name": "X", "phones": ["abc"]}, "phones"),
-    ({"last_name": "X", "kind": "alien"}, "kind"),
-    ({"last_name": "X", "birthday": "31.02.2020"}, "birthday"),
-    ({"last_name": "X", "addresses": [{"street": "A"}]}, "addresses"),
-    ({"emails": ["a@example.de"]}, "last_name"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"last_name": "X", "emails": ["not-an-email"]}, "emails"),
+        ({"last_name": "X", "phones": ["abc"]}, "phones"),
+        ({"last_name": "X", "kind": "alien"}, "kind"),
+        ({"last_name": "X", "birthday": "31.02.2020"}, "birthday"),
+        ({"last_name": "X", "addresses": [{"street": "A"}]}, "addresses"),
+        ({"emails": ["a@example.de"]}, "last_name"),
+    ],
+)
 def test_bad_customer_input_answers_400_with_the_field(agent, api_as, payload, field) -> None:
     response = api_as(agent).post("/api/customers/", payload, format="json")
     assert response.status_code == 400
@@ -41,18 +51,24 @@ def test_bad_customer_input_answers_400_with_the_field(agent, api_as, payload, f
 
 
 def test_malformed_json_answers_400(agent, api_as) -> None:
-    response = api_as(agent).generic("POST", "/api/customers/", "{not json",
-                                     content_type="application/json")
+    response = api_as(agent).generic(
+        "POST", "/api/customers/", "{not json", content_type="application/json"
+    )
     assert response.status_code == 400
 
 
 def test_patch_with_stale_version_answers_409(agent, api_as) -> None:
     customer = CustomerFactory()
     client = api_as(agent)
-    assert client.patch(f"/api/customers/{customer.pk}/", {"last_name": "A", "version": 1},
-                        format="json").status_code == 200
-    response = client.patch(f"/api/customers/{customer.pk}/", {"last_name": "B", "version": 1},
-                            format="json")
+    assert (
+        client.patch(
+            f"/api/customers/{customer.pk}/", {"last_name": "A", "version": 1}, format="json"
+        ).status_code
+        == 200
+    )
+    response = client.patch(
+        f"/api/customers/{customer.pk}/", {"last_name": "B", "version": 1}, format="json"
+    )
     assert response.status_code == 409
 
 
@@ -64,8 +80,9 @@ def test_customer_list_filters_and_pages_with_a_cursor(agent, api_as) -> None:
     assert len(first["results"]) == 2
     second = client.get(first["next"]).json()
     assert {r["id"] for r in first["results"]}.isdisjoint({r["id"] for r in second["results"]})
-    assert [r["last_name"] for r in client.get("/api/customers/", {"q": "name3"}).json()[
-        "results"]] == ["Name3"]
+    assert [
+        r["last_name"] for r in client.get("/api/customers/", {"q": "name3"}).json()["results"]
+    ] == ["Name3"]
 
 
 def test_openapi_schema_and_docs_are_served_without_a_cdn(admin, client) -> None:

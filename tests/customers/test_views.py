@@ -29,12 +29,12 @@ def test_opening_a_customer_page_is_audited(agent, client) -> None:
     customer = CustomerFactory()
     client.force_login(agent)
     client.get(customer.get_absolute_url())
-    assert AuditEntry.objects.filter(customer_id=customer.pk, action="view",
-                                     actor=agent).exists()
+    assert AuditEntry.objects.filter(customer_id=customer.pk, action="view", actor=agent).exists()
 
 
-def test_customer_list_query_count_does_not_grow_with_the_page(agent, client,
-                                                               django_assert_max_num_queries):
+def test_customer_list_query_count_does_not_grow_with_the_page(
+    agent, client, django_assert_max_num_queries
+):
     for _ in range(60):
         CustomerFactory()
     client.force_login(agent)
@@ -47,8 +47,9 @@ def test_customer_list_query_count_does_not_grow_with_the_page(agent, client,
 def test_htmx_search_returns_only_the_result_table(agent, client) -> None:
     CustomerFactory(last_name="Zander")
     client.force_login(agent)
-    html = client.get(reverse("customers:list"), {"q": "zan"},
-                      HTTP_HX_REQUEST="true").content.decode()
+    html = client.get(
+        reverse("customers:list"), {"q": "zan"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "Zander" in html
     assert "<html" not in html
 
@@ -56,10 +57,18 @@ def test_htmx_search_returns_only_the_result_table(agent, client) -> None:
 def test_edit_form_shows_field_errors_and_keeps_input(agent, client) -> None:
     customer = CustomerFactory(last_name="Alt")
     client.force_login(agent)
-    response = client.post(reverse("customers:edit", args=[customer.pk]), {
-        "kind": "person", "last_name": "Neu", "emails": "kaputt", "phones": "",
-        "preferred_language": "de", "preferred_channel": "email", "version": 1,
-    })
+    response = client.post(
+        reverse("customers:edit", args=[customer.pk]),
+        {
+            "kind": "person",
+            "last_name": "Neu",
+            "emails": "kaputt",
+            "phones": "",
+            "preferred_language": "de",
+            "preferred_channel": "email",
+            "version": 1,
+        },
+    )
     assert response.status_code == 200
     assert "kaputt" in response.content.decode()
     customer.refresh_from_db()
@@ -68,11 +77,18 @@ def test_edit_form_shows_field_errors_and_keeps_input(agent, client) -> None:
 
 def test_create_form_creates_a_customer(agent, client) -> None:
     client.force_login(agent)
-    response = client.post(reverse("customers:create"), {
-        "kind": "person", "first_name": "Ida", "last_name": "Iske",
-        "emails": "ida@example.de", "phones": "", "preferred_language": "de",
-        "preferred_channel": "email",
-    })
+    response = client.post(
+        reverse("customers:create"),
+        {
+            "kind": "person",
+            "first_name": "Ida",
+            "last_name": "Iske",
+            "emails": "ida@example.de",
+            "phones": "",
+            "preferred_language": "de",
+            "preferred_channel": "email",
+        },
+    )
     assert response.status_code == 302
     assert Customer.objects.get().last_name == "Iske"
 
@@ -80,8 +96,10 @@ def test_create_form_creates_a_customer(agent, client) -> None:
 def test_consent_form_records_consent(agent, client) -> None:
     customer = CustomerFactory()
     client.force_login(agent)
-    client.post(reverse("customers:consent_add", args=[customer.pk]), {
-        "purpose": "feedback", "channel": "email", "status": "granted", "source": "Telefon"})
+    client.post(
+        reverse("customers:consent_add", args=[customer.pk]),
+        {"purpose": "feedback", "channel": "email", "status": "granted", "source": "Telefon"},
+    )
     assert customer.consents.get().status == "granted"
 
 

@@ -15,8 +15,12 @@ END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
 
 
 def _fingerprint() -> tuple[int, int, object, int]:
-    return (Customer.objects.count(), Order.objects.count(),
-            Order.objects.aggregate(s=Sum("total"))["s"], Return.objects.count())
+    return (
+        Customer.objects.count(),
+        Order.objects.count(),
+        Order.objects.aggregate(s=Sum("total"))["s"],
+        Return.objects.count(),
+    )
 
 
 def test_demo_shop_is_deterministic_for_a_seed() -> None:
@@ -36,8 +40,9 @@ def test_demo_shop_is_deterministic_for_a_seed() -> None:
 
 def test_nobody_buys_after_the_true_dropout_date() -> None:
     demo_generate(customers=500, seed=3, end=END)
-    last = dict(Order.objects.values("customer").annotate(m=Max("ordered_at"))
-                .values_list("customer", "m"))
+    last = dict(
+        Order.objects.values("customer").annotate(m=Max("ordered_at")).values_list("customer", "m")
+    )
     dropped = CustomerTruth.objects.filter(dropped_out_at__isnull=False)
     assert dropped.exists()
     for truth in dropped:
@@ -49,8 +54,9 @@ def test_prospects_have_no_orders_and_buyers_have_a_first_purchase() -> None:
     prospects = Customer.objects.filter(first_purchase_at__isnull=True)
     assert prospects.exists()
     assert not Order.objects.filter(customer__in=prospects).exists()
-    assert not Customer.objects.filter(first_purchase_at__isnull=False, orders__isnull=True
-                                       ).exists()
+    assert not Customer.objects.filter(
+        first_purchase_at__isnull=False, orders__isnull=True
+    ).exists()
 
 
 def test_new_customers_after_the_demo_get_fresh_numbers(agent) -> None:

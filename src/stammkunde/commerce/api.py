@@ -40,20 +40,33 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    customer = serializers.PrimaryKeyRelatedField(read_only=True)
+    customer: serializers.PrimaryKeyRelatedField[Customer] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     lines = OrderLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
-        fields = ["id", "number", "external_id", "customer", "ordered_at", "channel", "status",
-                  "currency", "total", "lines"]
+        fields = [
+            "id",
+            "number",
+            "external_id",
+            "customer",
+            "ordered_at",
+            "channel",
+            "status",
+            "currency",
+            "total",
+            "lines",
+        ]
 
 
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
-                                          required=False, allow_null=True, default=None)
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -62,8 +75,9 @@ class OrderCreateSerializer(serializers.Serializer):
     ordered_at = serializers.DateTimeField()
     channel = serializers.ChoiceField(choices=Order.Channel.choices, default=Order.Channel.SHOP)
     currency = serializers.CharField(max_length=3, default="EUR")
-    external_id = serializers.CharField(max_length=100, required=False, allow_null=True,
-                                        default=None)
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_null=True, default=None
+    )
     lines = LineInputSerializer(many=True, allow_empty=False)
 
 
@@ -82,9 +96,13 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = ProductCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        product = services.product_create(sku=v["sku"], name=v["name"],
-                                          category_name=v["category"], price=v["price"],
-                                          is_service=v["is_service"])
+        product = services.product_create(
+            sku=v["sku"],
+            name=v["name"],
+            category_name=v["category"],
+            price=v["price"],
+            is_service=v["is_service"],
+        )
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
@@ -101,30 +119,39 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         customer = self.request.query_params.get("customer")
         if customer:
             if not customer.isdigit():
-                raise ApplicationError("customer must be an id",
-                                       field_errors={"customer": ["Must be an integer id."]})
+                raise ApplicationError(
+                    "customer must be an id", field_errors={"customer": ["Must be an integer id."]}
+                )
             qs = qs.filter(customer_id=int(customer))
         return qs
 
-    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer,
-                                                             200: OrderSerializer})
+    @extend_schema(
+        request=OrderCreateSerializer, responses={201: OrderSerializer, 200: OrderSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         customer = Customer.objects.visible_to(request.user).filter(pk=v["customer"]).first()
         if customer is None:
-            raise ApplicationError("Unknown customer.",
-                                   field_errors={"customer": ["Unknown customer."]})
+            raise ApplicationError(
+                "Unknown customer.", field_errors={"customer": ["Unknown customer."]}
+            )
         order, created = services.order_create(
-            actor=request.user, customer=customer, number=v["number"],
-            ordered_at=v["ordered_at"], channel=v["channel"], currency=v["currency"],
+            actor=request.user,
+            customer=customer,
+            number=v["number"],
+            ordered_at=v["ordered_at"],
+            channel=v["channel"],
+            currency=v["currency"],
             external_id=v["external_id"],
             lines=[services.LineInput(**line) for line in v["lines"]],
         )
         order = self.get_queryset().get(pk=order.pk)
-        return Response(OrderSerializer(order).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            OrderSerializer(order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 def register(router: Any) -> None:

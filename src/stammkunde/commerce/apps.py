@@ -13,7 +13,13 @@ class CommerceConfig(AppConfig):
 
         from .selectors import customer_commerce_context
 
-        register_customer_panel(CustomerPanel(
-            key="commerce", title=_("Purchases"), template="commerce/_customer_panel.html",
-            context=customer_commerce_context, allowed=is_internal, order=20,
-        ))
+        register_customer_panel(
+            CustomerPanel(
+                key="commerce",
+                title=_("Purchases"),
+                template="commerce/_customer_panel.html",
+                context=customer_commerce_context,
+                allowed=is_internal,
+                order=20,
+            )
+        )

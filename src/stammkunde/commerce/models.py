@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from stammkunde.core.access import User, VisibleQuerySet
+from stammkunde.core.access import M, User, VisibleQuerySet
 from stammkunde.core.roles import is_internal
 from stammkunde.customers.models import Customer
 
@@ -36,9 +36,7 @@ class ProductQuerySet(VisibleQuerySet["Product"]):
 class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    category = models.ForeignKey(
-        ProductCategory, on_delete=models.PROTECT, related_name="products"
-    )
+    category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="products")
     price = models.DecimalField(_("price (EUR)"), max_digits=12, decimal_places=2)
     margin_rate = models.DecimalField(
         _("margin rate"), max_digits=4, decimal_places=3, default=Decimal("0.300")
@@ -63,10 +61,22 @@ class Product(models.Model):
         return f"{self.sku} {self.name}"
 
 
-class InternalOnlyQuerySet(VisibleQuerySet[models.Model]):
-    def visible_to(self, user: User) -> InternalOnlyQuerySet:
+class InternalOnlyQuerySet(VisibleQuerySet[M]):
+    def visible_to(self, user: User) -> InternalOnlyQuerySet[M]:
         """Sales data is visible to internal staff only (partners handle tickets, not sales)."""
         return self.all() if is_internal(user) else self.none()
+
+
+class OrderQuerySet(InternalOnlyQuerySet["Order"]):
+    pass
+
+
+class ReturnQuerySet(InternalOnlyQuerySet["Return"]):
+    pass
+
+
+class SubscriptionQuerySet(InternalOnlyQuerySet["Subscription"]):
+    pass
 
 
 class Order(models.Model):
@@ -84,14 +94,16 @@ class Order(models.Model):
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     ordered_at = models.DateTimeField(_("ordered"), db_index=True)
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices,
-                               default=Channel.SHOP)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PAID)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.SHOP
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PAID
+    )
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
 
-    objects = InternalOnlyQuerySet.as_manager()
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-ordered_at", "-id"]
@@ -142,7 +154,7 @@ class Return(models.Model):
     refund = models.DecimalField(_("refund"), max_digits=12, decimal_places=2)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
-    objects = InternalOnlyQuerySet.as_manager()
+    objects = ReturnQuerySet.as_manager()
 
     class Meta:
         ordering = ["-returned_at", "-id"]
@@ -160,9 +172,7 @@ class Subscription(models.Model):
         CANCELLED = "cancelled", _("cancelled")
         ENDED = "ended", _("ended")
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="subscriptions"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
     plan = models.CharField(_("plan"), max_length=100)
     monthly_amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
     started_at = models.DateField(_("start"))
@@ -171,7 +181,7 @@ class Subscription(models.Model):
     cancellation_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
-    objects = InternalOnlyQuerySet.as_manager()
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -30,28 +30,39 @@ def money(value: object, *, field: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(CENT)
     except (InvalidOperation, ValueError) as exc:
-        raise ApplicationError(f"{field}: not an amount", field_errors={field: ["Not an amount."]}) from exc
+        raise ApplicationError(
+            f"{field}: not an amount", field_errors={field: ["Not an amount."]}
+        ) from exc
     if amount < 0:
-        raise ApplicationError(f"{field}: must not be negative",
-                               field_errors={field: ["Must not be negative."]})
+        raise ApplicationError(
+            f"{field}: must not be negative", field_errors={field: ["Must not be negative."]}
+        )
     return amount
 
 
 @transaction.atomic
-def product_create(*, sku: str, name: str, category_name: str, price: object,
-                   is_service: bool = False) -> Product:
+def product_create(
+    *, sku: str, name: str, category_name: str, price: object, is_service: bool = False
+) -> Product:
     """Create a product in a category (the category is created on first use)."""
     category, _ = ProductCategory.objects.get_or_create(name=category_name.strip())
-    product = Product(sku=sku.strip(), name=name.strip(), category=category,
-                      price=money(price, field="price"), is_service=is_service)
+    product = Product(
+        sku=sku.strip(),
+        name=name.strip(),
+        category=category,
+        price=money(price, field="price"),
+        is_service=is_service,
+    )
     validated(product)
     product.save()
     return product
 
 
-_ORDER_CHANNEL_TO_CONTACT = {
-    Order.Channel.SHOP: Channel.WEB, Order.Channel.POS: Channel.SHOP,
-    Order.Channel.PHONE: Channel.PHONE, Order.Channel.ERP: Channel.WEB,
+_ORDER_CHANNEL_TO_CONTACT: dict[str, str] = {
+    Order.Channel.SHOP: Channel.WEB,
+    Order.Channel.POS: Channel.SHOP,
+    Order.Channel.PHONE: Channel.PHONE,
+    Order.Channel.ERP: Channel.WEB,
 }
 
 
@@ -75,50 +86,85 @@ def order_create(
     existing = Order.objects.filter(number=number).first()
     if existing is not None:
         if existing.customer_id != customer.pk:
-            raise ApplicationError("This order number belongs to another customer.",
-                                   code="order_number_taken",
-                                   field_errors={"number": ["Already used."]})
+            raise ApplicationError(
+                "This order number belongs to another customer.",
+                code="order_number_taken",
+                field_errors={"number": ["Already used."]},
+            )
         return existing, False
     if currency != "EUR":
         raise ApplicationError("Only EUR is supported.", field_errors={"currency": ["Only EUR."]})
     if not lines:
-        raise ApplicationError("An order needs at least one line.",
-                               field_errors={"lines": ["At least one line."]})
+        raise ApplicationError(
+            "An order needs at least one line.", field_errors={"lines": ["At least one line."]}
+        )
     products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in lines])}
     missing = sorted({line.sku for line in lines} - products.keys())
     if missing:
-        raise ApplicationError(f"Unknown product(s): {', '.join(missing)}",
-                               field_errors={"lines": [f"Unknown SKU {s}." for s in missing]})
-    order = Order(number=number, customer=customer, ordered_at=ordered_at, channel=channel,
-                  currency=currency, total=Decimal("0.00"), external_id=external_id or None)
+        raise ApplicationError(
+            f"Unknown product(s): {', '.join(missing)}",
+            field_errors={"lines": [f"Unknown SKU {s}." for s in missing]},
+        )
+    order = Order(
+        number=number,
+        customer=customer,
+        ordered_at=ordered_at,
+        channel=channel,
+        currency=currency,
+        total=Decimal("0.00"),
+        external_id=external_id or None,
+    )
     validated(order)
     order.save()
     rows = []
     for i, line in enumerate(lines, start=1):
         if line.quantity < 1:
-            raise ApplicationError(f"line {i}: quantity must be at least 1",
-                                   field_errors={"lines": [f"Line {i}: quantity < 1."]})
-        price = products[line.sku].price if line.unit_price is None else money(
-            line.unit_price, field=f"lines[{i}].unit_price")
-        rows.append(OrderLine(order=order, product=products[line.sku], quantity=line.quantity,
-                              unit_price=price, line_total=(price * line.quantity).quantize(CENT)))
+            raise ApplicationError(
+                f"line {i}: quantity must be at least 1",
+                field_errors={"lines": [f"Line {i}: quantity < 1."]},
+            )
+        price = (
+            products[line.sku].price
+            if line.unit_price is None
+            else money(line.unit_price, field=f"lines[{i}].unit_price")
+        )
+        rows.append(
+            OrderLine(
+                order=order,
+                product=products[line.sku],
+                quantity=line.quantity,
+                unit_price=price,
+                line_total=(price * line.quantity).quantize(CENT),
+            )
+        )
     OrderLine.objects.bulk_create(rows)
     order.total = sum((r.line_total for r in rows), Decimal("0.00"))
     order.save(update_fields=["total"])
     customer_mark_purchase(customer=customer, at=ordered_at)
     interaction_record(
-        customer=customer, occurred_at=ordered_at,
+        customer=customer,
+        occurred_at=ordered_at,
         channel=_ORDER_CHANNEL_TO_CONTACT.get(channel, Channel.WEB),
-        direction=Interaction.Direction.INBOUND, kind="purchase",
-        summary=f"Order {number}: {order.total} EUR", source=order, actor=actor,
+        direction=Interaction.Direction.INBOUND,
+        kind="purchase",
+        summary=f"Order {number}: {order.total} EUR",
+        source=order,
+        actor=actor,
     )
     return order, True
 
 
 @transaction.atomic
-def return_create(*, actor: User | None, order_line: OrderLine, quantity: int, reason: str,
-                  returned_at: datetime, refund: object | None = None,
-                  external_id: str | None = None) -> Return:
+def return_create(
+    *,
+    actor: User | None,
+    order_line: OrderLine,
+    quantity: int,
+    reason: str,
+    returned_at: datetime,
+    refund: object | None = None,
+    external_id: str | None = None,
+) -> Return:
     """Record a return of (part of) an order line; never more than was bought."""
     if external_id and (found := Return.objects.filter(external_id=external_id).first()):
         return found
@@ -130,15 +176,25 @@ def return_create(*, actor: User | None, order_line: OrderLine, quantity: int, r
             field_errors={"quantity": ["More than was bought."]},
         )
     amount = (line.unit_price * quantity) if refund is None else money(refund, field="refund")
-    ret = Return(order_line=line, customer_id=line.order.customer_id, quantity=quantity,
-                 reason=reason, returned_at=returned_at, refund=amount,
-                 external_id=external_id or None)
+    ret = Return(
+        order_line=line,
+        customer_id=line.order.customer_id,
+        quantity=quantity,
+        reason=reason,
+        returned_at=returned_at,
+        refund=amount,
+        external_id=external_id or None,
+    )
     validated(ret)
     ret.save()
     interaction_record(
-        customer=line.order.customer, occurred_at=returned_at, channel=Channel.WEB,
-        direction=Interaction.Direction.INBOUND, kind="return",
+        customer=line.order.customer,
+        occurred_at=returned_at,
+        channel=Channel.WEB,
+        direction=Interaction.Direction.INBOUND,
+        kind="return",
         summary=f"Return from order {line.order.number}: {ret.get_reason_display()}",
-        source=ret, actor=actor,
+        source=ret,
+        actor=actor,
     )
     return ret

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -26,8 +27,9 @@ class VisibleQuerySet(models.QuerySet[M]):
         raise NotImplementedError
 
 
-def access_object(queryset: VisibleQuerySet[M], user: User, *, for_update: bool = False,
-                  **lookup: Any) -> M:
+def access_object(
+    queryset: VisibleQuerySet[M], user: User, *, for_update: bool = False, **lookup: Any
+) -> M:
     """Return the one visible object matching ``lookup`` or raise Http404.
 
     With ``for_update`` the row is locked (SELECT ... FOR UPDATE); the caller
@@ -38,5 +40,10 @@ def access_object(queryset: VisibleQuerySet[M], user: User, *, for_update: bool 
         qs = qs.select_for_update()
     try:
         return qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("Not found") from exc
+
+
+def acting_user(actor: User | None) -> Any:
+    """Return the auth user to store as an actor, or None for the system/anonymous."""
+    return actor if actor is not None and actor.is_authenticated else None

@@ -26,8 +26,7 @@ class IdCursorPagination(CursorPagination):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map service and model errors to 400/409 with field errors instead of 500."""
     if isinstance(exc, ConflictError):
-        return Response({"detail": exc.message, "code": exc.code},
-                        status=status.HTTP_409_CONFLICT)
+        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ApplicationError):
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         body.update(exc.field_errors)
@@ -37,8 +36,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):
-        return Response({"detail": "The data conflicts with an existing record.",
-                         "code": "integrity"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"detail": "The data conflicts with an existing record.", "code": "integrity"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)
 
 

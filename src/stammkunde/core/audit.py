@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
+from .access import acting_user
 from .models import AuditEntry
 
 
@@ -48,7 +49,7 @@ def audit_record(
 ) -> AuditEntry:
     """Write one audit entry for ``obj``."""
     return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=acting_user(actor),
         action=action,
         object_type=obj._meta.label,
         object_id=str(obj.pk),

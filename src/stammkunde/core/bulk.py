@@ -28,8 +28,11 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
 
 
 def bulk_insert(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]],
-    *, batch_size: int = 5000,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch_size: int = 5000,
 ) -> int:
     """Insert ``rows`` (tuples in ``columns`` order, field names) and return the count.
 
@@ -39,14 +42,18 @@ def bulk_insert(
     fields = [model._meta.get_field(c) for c in columns]
     # Django keeps defaults in Python, not in the schema: fill the omitted ones.
     given = {f.name for f in fields}
-    defaulted = [f for f in model._meta.concrete_fields
-                 if f.name not in given and not f.primary_key
-                 and (f.has_default() or (f.empty_strings_allowed and not f.null))]
+    defaulted = [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in given
+        and not f.primary_key
+        and (f.has_default() or (f.empty_strings_allowed and not f.null))
+    ]
     if defaulted:
         extra = [f.get_default() for f in defaulted]
         fields += defaulted
         rows = (tuple(row) + tuple(extra) for row in rows)
-    names = [f.column for f in fields]  # type: ignore[union-attr]
+    names = [str(f.column) for f in fields]  # type: ignore[union-attr]
     adapters = [_adapter(f) for f in fields]  # type: ignore[arg-type]
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(n) for n in names)
@@ -57,23 +64,30 @@ def bulk_insert(
             raw = cursor.cursor
             with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for row in iterator:
-                    copy.write_row([a(v) if v is not None else None
-                                    for a, v in zip(adapters, row, strict=True)])
+                    copy.write_row(
+                        [
+                            a(v) if v is not None else None
+                            for a, v in zip(adapters, row, strict=True)
+                        ]
+                    )
                     count += 1
             return count
         sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
         while batch := list(islice(iterator, batch_size)):
-            cursor.executemany(sql, [
-                [a(v) if v is not None else None for a, v in zip(adapters, row, strict=True)]
-                for row in batch
-            ])
+            cursor.executemany(
+                sql,
+                [
+                    [a(v) if v is not None else None for a, v in zip(adapters, row, strict=True)]
+                    for row in batch
+                ],
+            )
             count += len(batch)
     return count
 
 
 def next_id(model: type[models.Model]) -> int:
     """Return one above the highest primary key of ``model``."""
-    top = model.objects.aggregate(m=models.Max("pk"))["m"]
+    top = model._default_manager.aggregate(m=models.Max("pk"))["m"]
     return int(top or 0) + 1
 
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 class ApplicationError(Exception):
     """A business rule refused the request; ``code`` is stable, ``message`` is for people."""
 
-    def __init__(self, message: str, *, code: str = "invalid",
-                 field_errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        field_errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -32,5 +37,6 @@ def validated(obj: object, *, exclude: list[str] | None = None) -> None:
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         raise ApplicationError(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()),
-            code="invalid", field_errors=fields,
+            code="invalid",
+            field_errors=fields,
         ) from exc

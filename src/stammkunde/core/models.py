@@ -36,7 +36,11 @@ class Profile(models.Model):
         ServicePartner, null=True, blank=True, on_delete=models.PROTECT, related_name="agents"
     )
     goodwill_limit = models.DecimalField(
-        _("goodwill limit (EUR)"), max_digits=10, decimal_places=2, null=True, blank=True,
+        _("goodwill limit (EUR)"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Empty: the limit of the user's role applies."),
     )
 
@@ -58,7 +62,10 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     action = models.CharField(max_length=10, choices=Action.choices)

@@ -25,7 +25,7 @@ class NavItem:
 
 @dataclass(frozen=True)
 class CustomerPanel:
-    """A block on the customer 360 page, rendered from ``template`` with ``context(customer, user)``."""
+    """A block on the customer 360 page: ``template`` rendered with ``context(customer, user)``."""
 
     key: str
     title: Any

@@ -28,7 +28,11 @@ _EDIT = ("view", "add", "change")
 _ALL = ("view", "add", "change", "delete")
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
-        TEAM_LEAD: _EDIT, AGENT: _EDIT, PARTNER_AGENT: _VIEW, MARKETING: _EDIT, ANALYST: _VIEW,
+        TEAM_LEAD: _EDIT,
+        AGENT: _EDIT,
+        PARTNER_AGENT: _VIEW,
+        MARKETING: _EDIT,
+        ANALYST: _VIEW,
     },
     "commerce": {TEAM_LEAD: _EDIT, AGENT: _EDIT, MARKETING: _VIEW, ANALYST: _VIEW},
     "service": {TEAM_LEAD: _ALL, AGENT: _EDIT, PARTNER_AGENT: _EDIT, ANALYST: _VIEW},
@@ -67,11 +71,11 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_stammkunde_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        names = set(Group.objects.filter(user__pk=user.pk).values_list("name", flat=True))
         if getattr(user, "is_superuser", False):
             names.add(ADMIN)
         cached = frozenset(names)
-        user._stammkunde_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_stammkunde_roles", cached)  # noqa: B010  (per-request cache)
     return cached
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 
+from .errors import ApplicationError
 from .models import Profile, ServicePartner
 from .roles import ALL_ROLES, ensure_roles
-from .errors import ApplicationError
 
 
 @transaction.atomic
@@ -35,10 +36,13 @@ def user_create(
         raise ApplicationError("A partner agent needs a service partner.", code="partner")
     User = get_user_model()
     user = User.objects.create_user(
-        username=username, password=password, email=email,
-        first_name=first_name, last_name=last_name,
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
     )
-    if not Group.objects.filter(name__in=roles).count() == len(set(roles)):
+    if Group.objects.filter(name__in=roles).count() != len(set(roles)):
         ensure_roles()
     user.groups.set(Group.objects.filter(name__in=roles))
     user.is_staff = "admin" in roles
@@ -55,10 +59,15 @@ def demo_admin_ensure() -> tuple[str, str]:
         pw_file.chmod(0o600)
     password = pw_file.read_text().strip()
     User = get_user_model()
-    user = User.objects.filter(username="admin").first()
+    user: Any = User.objects.filter(username="admin").first()
     if user is None:
-        user = user_create(username="admin", password=password, roles=["admin"],
-                           first_name="Anna", last_name="Admin")
+        user = user_create(
+            username="admin",
+            password=password,
+            roles=["admin"],
+            first_name="Anna",
+            last_name="Admin",
+        )
         user.is_superuser = True
         user.save(update_fields=["is_superuser"])
     elif not user.check_password(password):

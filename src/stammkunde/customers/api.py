@@ -25,15 +25,35 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
     emails = serializers.SerializerMethodField()
     phones = serializers.SerializerMethodField()
     addresses = AddressSerializer(many=True, read_only=True)
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name"
+    )
     display_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = Customer
-        fields = ["id", "number", "external_id", "kind", "salutation", "first_name",
-                  "last_name", "company_name", "display_name", "birthday", "emails", "phones",
-                  "addresses", "tags", "preferred_language", "preferred_channel",
-                  "value_class", "created_at", "first_purchase_at", "version"]
+        fields = [
+            "id",
+            "number",
+            "external_id",
+            "kind",
+            "salutation",
+            "first_name",
+            "last_name",
+            "company_name",
+            "display_name",
+            "birthday",
+            "emails",
+            "phones",
+            "addresses",
+            "tags",
+            "preferred_language",
+            "preferred_channel",
+            "value_class",
+            "created_at",
+            "first_purchase_at",
+            "version",
+        ]
 
     def get_emails(self, obj: Customer) -> list[str]:
         return [e.address for e in obj.emails.all()]
@@ -49,17 +69,21 @@ class CustomerCreateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=100, required=False, default="")
     company_name = serializers.CharField(max_length=200, required=False, default="")
     birthday = serializers.DateField(required=False, allow_null=True, default=None)
-    emails = serializers.ListField(child=serializers.CharField(max_length=254), required=False,
-                                   default=list)
-    phones = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
-                                   default=list)
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, default=list
+    )
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list
+    )
     addresses = AddressSerializer(many=True, required=False, default=list)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False,
-                                 default=list)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list
+    )
     preferred_language = serializers.ChoiceField(choices=["de", "en"], default="de")
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
-    external_id = serializers.CharField(max_length=100, required=False, allow_null=True,
-                                        default=None)
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_null=True, default=None
+    )
 
 
 class CustomerUpdateSerializer(serializers.Serializer):
@@ -75,23 +99,29 @@ class CustomerUpdateSerializer(serializers.Serializer):
     preferred_language = serializers.ChoiceField(choices=["de", "en"], required=False)
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
-    version = serializers.IntegerField(required=False,
-                                       help_text="Send the version you read to refuse stale edits.")
+    version = serializers.IntegerField(
+        required=False, help_text="Send the version you read to refuse stale edits."
+    )
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[
-        OpenApiParameter("q", str, description="number, email prefix, phone or name prefix"),
-        OpenApiParameter("kind", str), OpenApiParameter("value_class", str),
-        OpenApiParameter("tag", str), OpenApiParameter("prospect", str, enum=["yes", "no"]),
-    ]),
-    create=extend_schema(request=CustomerCreateSerializer,
-                         responses={201: CustomerOutputSerializer}),
-    partial_update=extend_schema(request=CustomerUpdateSerializer,
-                                 responses={200: CustomerOutputSerializer}),
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="number, email prefix, phone or name prefix"),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("value_class", str),
+            OpenApiParameter("tag", str),
+            OpenApiParameter("prospect", str, enum=["yes", "no"]),
+        ]
+    ),
+    create=extend_schema(
+        request=CustomerCreateSerializer, responses={201: CustomerOutputSerializer}
+    ),
+    partial_update=extend_schema(
+        request=CustomerUpdateSerializer, responses={200: CustomerOutputSerializer}
+    ),
 )
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      viewsets.GenericViewSet):
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Customers: list with search and filters, read, create, change."""
 
     serializer_class = CustomerOutputSerializer
@@ -102,12 +132,15 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self) -> Any:
         params = self.request.query_params
         filters = selectors.CustomerFilter(
-            q=params.get("q", ""), kind=params.get("kind", ""),
-            value_class=params.get("value_class", ""), tag=params.get("tag", ""),
+            q=params.get("q", ""),
+            kind=params.get("kind", ""),
+            value_class=params.get("value_class", ""),
+            tag=params.get("tag", ""),
             prospect=params.get("prospect", ""),
         )
         return selectors.customer_list(user=self.request.user, filters=filters).prefetch_related(
-            "phones", "addresses", "tags")
+            "phones", "addresses", "tags"
+        )
 
     def get_object(self) -> Customer:
         return selectors.customer_get(user=self.request.user, pk=self.kwargs["pk"])
@@ -125,8 +158,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         version = values.pop("version", None)
-        services.customer_update(actor=request.user, customer=customer, data=values,
-                                 expected_version=version)
+        services.customer_update(
+            actor=request.user, customer=customer, data=values, expected_version=version
+        )
         customer = selectors.customer_get(user=request.user, pk=customer.pk)
         return Response(CustomerOutputSerializer(customer).data)
 

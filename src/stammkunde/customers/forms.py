@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,19 +18,23 @@ class CustomerForm(forms.Form):
     first_name = forms.CharField(label=_("first name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("last name"), max_length=100, required=False)
     company_name = forms.CharField(label=_("company"), max_length=200, required=False)
-    birthday = forms.DateField(label=_("birthday"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
-    emails = forms.CharField(label=_("emails (one per line)"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
-    phones = forms.CharField(label=_("phones (one per line)"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    birthday = forms.DateField(
+        label=_("birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    emails = forms.CharField(
+        label=_("emails (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    phones = forms.CharField(
+        label=_("phones (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     tags = forms.CharField(label=_("tags (comma separated)"), required=False)
-    preferred_language = forms.ChoiceField(label=_("preferred language"),
-                                           choices=[("de", "Deutsch"), ("en", "English")])
+    preferred_language = forms.ChoiceField(
+        label=_("preferred language"), choices=[("de", "Deutsch"), ("en", "English")]
+    )
     preferred_channel = forms.ChoiceField(label=_("preferred channel"), choices=Channel.choices)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def service_data(self) -> dict[str, object]:
+    def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("version", None)
         data["emails"] = _lines(data["emails"])
@@ -42,5 +48,6 @@ class ConsentForm(forms.Form):
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices)
     status = forms.ChoiceField(label=_("status"), choices=Consent.Status.choices)
     source = forms.CharField(label=_("source"), max_length=100, initial=_("phone call"))
-    proof = forms.CharField(label=_("proof"), required=False,
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    proof = forms.CharField(
+        label=_("proof"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -29,10 +29,11 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
         if is_internal(user):
             return self.all()
         partner_id = partner_id_of(user)
-        if partner_id is not None:
-            # The service app adds tickets; a partner sees customers of its queues.
-            if any(f.name == "tickets" for f in self.model._meta.get_fields()):
-                return self.filter(tickets__queue__partner_id=partner_id).distinct()
+        # The service app adds tickets; a partner sees the customers of its queues.
+        if partner_id is not None and any(
+            f.name == "tickets" for f in self.model._meta.get_fields()
+        ):
+            return self.filter(tickets__queue__partner_id=partner_id).distinct()
         return self.none()
 
 
@@ -188,9 +189,7 @@ class Address(models.Model):
 
 
 class ContactPerson(models.Model):
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="contact_persons"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_persons")
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("role"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -258,7 +257,10 @@ class Interaction(models.Model):
     source_id = models.CharField(max_length=64, blank=True)
     source = GenericForeignKey("source_type", "source_id")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -11,8 +11,8 @@ from django.db.models import Prefetch, QuerySet
 from stammkunde.core.access import User, access_object
 from stammkunde.core.models import AuditEntry
 
-from .normalize import normalize_phone
 from .models import Consent, Customer, EmailAddress, Interaction, PhoneNumber
+from .normalize import normalize_phone
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,7 @@ def customer_list(*, user: User, filters: CustomerFilter) -> QuerySet[Customer]:
                 number = normalize_phone(q)
             except ValidationError:
                 return Customer.objects.none()
-            qs = qs.filter(
-                id__in=PhoneNumber.objects.filter(number=number).values("customer_id")
-            )
+            qs = qs.filter(id__in=PhoneNumber.objects.filter(number=number).values("customer_id"))
         else:
             qs = qs.filter(search_name__startswith=lowered)
     if filters.kind:
@@ -81,9 +79,11 @@ def customer_page(
 def customer_get(*, user: User, pk: Any) -> Customer:
     """Return a visible customer or raise 404 (same answer for missing and forbidden)."""
     return access_object(
-        Customer.objects.prefetch_related("emails", "phones", "addresses", "tags",
-                                          "contact_persons"),
-        user, pk=pk,
+        Customer.objects.prefetch_related(
+            "emails", "phones", "addresses", "tags", "contact_persons"
+        ),
+        user,
+        pk=pk,
     )
 
 
@@ -129,19 +129,17 @@ def timeline(*, customer: Customer, offset: int = 0, limit: int = 30) -> list[In
 
 
 def audit_entries_for_customer(*, customer: Customer, limit: int = 50) -> list[AuditEntry]:
-    return list(
-        AuditEntry.objects.filter(customer_id=customer.pk).select_related("actor")[:limit]
-    )
+    return list(AuditEntry.objects.filter(customer_id=customer.pk).select_related("actor")[:limit])
 
 
 def customer_matching_email(*, address: str) -> Customer | None:
     """Return the customer an email address belongs to (oldest wins on duplicates)."""
     row = (
-        EmailAddress.objects.filter(address=address.strip().lower(),
-                                    customer__merged_into__isnull=True)
+        EmailAddress.objects.filter(
+            address=address.strip().lower(), customer__merged_into__isnull=True
+        )
         .order_by("customer_id")
         .select_related("customer")
         .first()
     )
     return row.customer if row else None
-

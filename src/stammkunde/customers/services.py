@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from stammkunde.core.access import User
+from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record, diff, snapshot
 from stammkunde.core.errors import ApplicationError, ConflictError, validated
 from stammkunde.core.sequences import counter_next
@@ -29,8 +29,16 @@ from .models import (
 from .normalize import normalize_email, normalize_phone
 
 CUSTOMER_EDITABLE_FIELDS = (
-    "kind", "salutation", "first_name", "last_name", "company_name", "birthday",
-    "preferred_language", "preferred_channel", "value_class", "external_id",
+    "kind",
+    "salutation",
+    "first_name",
+    "last_name",
+    "company_name",
+    "birthday",
+    "preferred_language",
+    "preferred_channel",
+    "value_class",
+    "external_id",
 )
 
 
@@ -39,7 +47,9 @@ def customer_number_format(value: int) -> str:
 
 
 def _field_error(field: str, exc: ValidationError) -> ApplicationError:
-    return ApplicationError(f"{field}: {' '.join(exc.messages)}", field_errors={field: exc.messages})
+    return ApplicationError(
+        f"{field}: {' '.join(exc.messages)}", field_errors={field: exc.messages}
+    )
 
 
 def _normalized_emails(emails: Iterable[str]) -> list[str]:
@@ -94,15 +104,23 @@ def customer_create(
     Raises ApplicationError with field errors for invalid names, emails or phones.
     """
     if kind == Customer.Kind.PERSON and not (first_name.strip() or last_name.strip()):
-        raise ApplicationError("A person needs a first or last name.",
-                               field_errors={"last_name": ["A person needs a name."]})
+        raise ApplicationError(
+            "A person needs a first or last name.",
+            field_errors={"last_name": ["A person needs a name."]},
+        )
     email_list = _normalized_emails(emails)
     phone_list = _normalized_phones(phones)
     customer = Customer(
-        number="pending", kind=kind, first_name=first_name.strip(),
-        last_name=last_name.strip(), company_name=company_name.strip(),
-        salutation=salutation, birthday=birthday, preferred_language=preferred_language,
-        preferred_channel=preferred_channel, external_id=external_id or None,
+        number="pending",
+        kind=kind,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        company_name=company_name.strip(),
+        salutation=salutation,
+        birthday=birthday,
+        preferred_language=preferred_language,
+        preferred_channel=preferred_channel,
+        external_id=external_id or None,
         created_at=created_at or timezone.now(),
     )
     validated(customer, exclude=["number", "search_name"])
@@ -123,9 +141,15 @@ def customer_create(
     if tags:
         customer.tags.set(tag_get_or_create_many(names=tags))
     audit_record(
-        actor=actor, action="create", obj=customer, customer_id=customer.pk,
-        changes={"fields": snapshot(customer, CUSTOMER_EDITABLE_FIELDS),
-                 "emails": email_list, "phones": phone_list},
+        actor=actor,
+        action="create",
+        obj=customer,
+        customer_id=customer.pk,
+        changes={
+            "fields": snapshot(customer, CUSTOMER_EDITABLE_FIELDS),
+            "emails": email_list,
+            "phones": phone_list,
+        },
     )
     return customer
 
@@ -151,12 +175,15 @@ def customer_update(
     """
     unknown = set(data) - set(CUSTOMER_EDITABLE_FIELDS) - {"emails", "phones", "tags"}
     if unknown:
-        raise ApplicationError(f"Unknown field(s): {', '.join(sorted(unknown))}",
-                               field_errors={f: ["Unknown field."] for f in unknown})
+        raise ApplicationError(
+            f"Unknown field(s): {', '.join(sorted(unknown))}",
+            field_errors={f: ["Unknown field."] for f in unknown},
+        )
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     if expected_version is not None and locked.version != expected_version:
-        raise ConflictError("Someone else changed this customer meanwhile; reload and retry.",
-                            code="stale")
+        raise ConflictError(
+            "Someone else changed this customer meanwhile; reload and retry.", code="stale"
+        )
     before = snapshot(locked, CUSTOMER_EDITABLE_FIELDS)
     for field in CUSTOMER_EDITABLE_FIELDS:
         if field in data:
@@ -197,28 +224,41 @@ def customer_update(
     if changes:
         locked.version += 1
         locked.save()
-        audit_record(actor=actor, action="update", obj=locked, customer_id=locked.pk,
-                     changes=changes)
+        audit_record(
+            actor=actor, action="update", obj=locked, customer_id=locked.pk, changes=changes
+        )
     return locked
 
 
 @transaction.atomic
 def contact_person_add(
-    *, actor: User | None, customer: Customer, name: str, role: str = "",
-    email: str = "", phone: str = "",
+    *,
+    actor: User | None,
+    customer: Customer,
+    name: str,
+    role: str = "",
+    email: str = "",
+    phone: str = "",
 ) -> ContactPerson:
     """Add a contact person to a company customer."""
     if customer.kind != Customer.Kind.COMPANY:
         raise ApplicationError("Only companies have contact persons.", code="not_company")
     person = ContactPerson(
-        customer=customer, name=name, role=role,
+        customer=customer,
+        name=name,
+        role=role,
         email=_normalized_emails([email])[0] if email else "",
         phone=_normalized_phones([phone])[0] if phone else "",
     )
     validated(person)
     person.save()
-    audit_record(actor=actor, action="create", obj=person, customer_id=customer.pk,
-                 changes=snapshot(person, ["name", "role", "email", "phone"]))
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=person,
+        customer_id=customer.pk,
+        changes=snapshot(person, ["name", "role", "email", "phone"]),
+    )
     return person
 
 
@@ -235,18 +275,34 @@ def consent_record(
     at: datetime | None = None,
 ) -> Consent:
     """Record a granted or withdrawn consent (append-only) and put it on the timeline."""
-    consent = Consent(customer=customer, purpose=purpose, channel=channel, status=status,
-                      source=source, proof=proof, at=at or timezone.now())
+    consent = Consent(
+        customer=customer,
+        purpose=purpose,
+        channel=channel,
+        status=status,
+        source=source,
+        proof=proof,
+        at=at or timezone.now(),
+    )
     validated(consent)
     consent.save()
-    audit_record(actor=actor, action="create", obj=consent, customer_id=customer.pk,
-                 changes=snapshot(consent, ["purpose", "channel", "status", "source"]))
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=consent,
+        customer_id=customer.pk,
+        changes=snapshot(consent, ["purpose", "channel", "status", "source"]),
+    )
     interaction_record(
-        customer=customer, occurred_at=consent.at, channel=channel,
-        direction=Interaction.Direction.INBOUND, kind="consent",
+        customer=customer,
+        occurred_at=consent.at,
+        channel=channel,
+        direction=Interaction.Direction.INBOUND,
+        kind="consent",
         summary=f"{consent.get_purpose_display()} ({consent.get_channel_display()}): "
-                f"{consent.get_status_display()}",
-        source=consent, actor=actor,
+        f"{consent.get_status_display()}",
+        source=consent,
+        actor=actor,
     )
     return consent
 
@@ -266,11 +322,15 @@ def interaction_record(
     from django.contrib.contenttypes.models import ContentType
 
     return Interaction.objects.create(
-        customer=customer, occurred_at=occurred_at, channel=channel, direction=direction,
-        kind=kind, summary=summary[:500],
+        customer=customer,
+        occurred_at=occurred_at,
+        channel=channel,
+        direction=direction,
+        kind=kind,
+        summary=summary[:500],
         source_type=ContentType.objects.get_for_model(source) if source is not None else None,
         source_id=str(source.pk) if source is not None else "",
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=acting_user(actor),
     )
 
 

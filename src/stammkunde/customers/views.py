@@ -32,20 +32,29 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     """Search and filter customers; htmx requests get only the result table."""
     _require_role(request)
     filters = selectors.CustomerFilter(
-        q=request.GET.get("q", ""), kind=request.GET.get("kind", ""),
-        value_class=request.GET.get("value_class", ""), tag=request.GET.get("tag", ""),
+        q=request.GET.get("q", ""),
+        kind=request.GET.get("kind", ""),
+        value_class=request.GET.get("value_class", ""),
+        tag=request.GET.get("tag", ""),
         prospect=request.GET.get("prospect", ""),
     )
     after_raw = request.GET.get("after", "")
     after = int(after_raw) if after_raw.isdigit() else None
     rows, next_after = selectors.customer_page(
-        selectors.customer_list(user=request.user, filters=filters), after=after)
+        selectors.customer_list(user=request.user, filters=filters), after=after
+    )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {"customers": rows, "next_after": next_after, "filters": filters,
-               "query": query.urlencode(), "kinds": Customer.Kind.choices,
-               "can_add": request.user.has_perm("customers.add_customer")}
-    template = "customers/_results.html" if request.htmx else "customers/list.html"
+    context = {
+        "customers": rows,
+        "next_after": next_after,
+        "filters": filters,
+        "query": query.urlencode(),
+        "kinds": Customer.Kind.choices,
+        "can_add": request.user.has_perm("customers.add_customer"),
+    }
+    is_htmx = bool(getattr(request, "htmx", False))
+    template = "customers/_results.html" if is_htmx else "customers/list.html"
     return render(request, template, context)
 
 
@@ -60,7 +69,8 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": selectors.timeline(customer=customer),
         "panels": customer_panels_for(customer, request.user),
         "audit": selectors.audit_entries_for_customer(customer=customer)
-        if has_role(request.user, "admin") else None,
+        if has_role(request.user, "admin")
+        else None,
         "consent_form": ConsentForm(),
         "can_edit": request.user.has_perm("customers.change_customer"),
     }
@@ -73,25 +83,30 @@ def customer_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
     offset_raw = request.GET.get("offset", "0")
     offset = int(offset_raw) if offset_raw.isdigit() else 0
     entries = selectors.timeline(customer=customer, offset=offset)
-    return render(request, "customers/_timeline.html",
-                  {"customer": customer, "timeline": entries, "offset": offset})
+    return render(
+        request,
+        "customers/_timeline.html",
+        {"customer": customer, "timeline": entries, "offset": offset},
+    )
 
 
 @login_required
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("customers.add_customer"):
         raise PermissionDenied
-    form = CustomerForm(request.POST or None,
-                        initial={"kind": "person", "preferred_language": "de",
-                                 "preferred_channel": "email"})
+    form = CustomerForm(
+        request.POST or None,
+        initial={"kind": "person", "preferred_language": "de", "preferred_channel": "email"},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(actor=request.user, **form.service_data())
         except ApplicationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("Customer %(number)s created.") % {
-                "number": customer.number})
+            messages.success(
+                request, _("Customer %(number)s created.") % {"number": customer.number}
+            )
             return redirect(customer)
     return render(request, "customers/form.html", {"form": form, "customer": None})
 
@@ -102,21 +117,28 @@ def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("customers.change_customer"):
         raise PermissionDenied
     initial = {
-        "kind": customer.kind, "salutation": customer.salutation,
-        "first_name": customer.first_name, "last_name": customer.last_name,
-        "company_name": customer.company_name, "birthday": customer.birthday,
+        "kind": customer.kind,
+        "salutation": customer.salutation,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "company_name": customer.company_name,
+        "birthday": customer.birthday,
         "emails": "\n".join(e.address for e in customer.emails.all()),
         "phones": "\n".join(p.number for p in customer.phones.all()),
         "tags": ", ".join(t.name for t in customer.tags.all()),
         "preferred_language": customer.preferred_language,
-        "preferred_channel": customer.preferred_channel, "version": customer.version,
+        "preferred_channel": customer.preferred_channel,
+        "version": customer.version,
     }
     form = CustomerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(actor=request.user, customer=customer,
-                                     data=form.service_data(),
-                                     expected_version=form.cleaned_data.get("version"))
+            services.customer_update(
+                actor=request.user,
+                customer=customer,
+                data=form.service_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
         except ApplicationError as exc:
             _apply_errors(form, exc)
         else:
@@ -140,6 +162,13 @@ def consent_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Consent recorded."))
     else:
-        messages.error(request, _("Consent not recorded: %(errors)s") % {
-            "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+        messages.error(
+            request,
+            _("Consent not recorded: %(errors)s")
+            % {
+                "errors": "; ".join(
+                    f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()
+                )
+            },
+        )
     return redirect(customer)

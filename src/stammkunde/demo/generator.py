@@ -17,12 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from stammkunde.commerce.models import Order, OrderLine, Product, ProductCategory, Return, Subscription
+from stammkunde.commerce.models import (
+    Order,
+    OrderLine,
+    Product,
+    ProductCategory,
+    Return,
+    Subscription,
+)
 from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
 from stammkunde.core.sequences import counter_raise_to
 from stammkunde.customers.models import (
@@ -40,8 +48,9 @@ from .names import CATALOGUE, CITIES, COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, ST
 DAY_US = 86_400_000_000
 RETURN_REASONS = np.array([r.value for r in Return.Reason])
 RETURN_REASON_WEIGHTS = np.array([0.3, 0.1, 0.2, 0.2, 0.12, 0.05, 0.03])
-CANCEL_REASONS = np.array(["zu teuer", "Umzug", "unzufrieden mit Service", "nutze es kaum",
-                           "Konkurrenzangebot"])
+CANCEL_REASONS = np.array(
+    ["zu teuer", "Umzug", "unzufrieden mit Service", "nutze es kaum", "Konkurrenzangebot"]
+)
 
 
 @dataclass
@@ -60,8 +69,9 @@ class DemoResult:
 
 
 def _ascii(name: str) -> str:
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe",
-                           "Ü": "Ue"})
+    table = str.maketrans(
+        {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+    )
     text = unicodedata.normalize("NFKD", name.translate(table))
     return "".join(c for c in text if c.isascii() and c.isalnum()).lower()
 
@@ -74,8 +84,13 @@ def catalogue_ensure() -> list[Product]:
     products = []
     for sku, name, category, price, is_service in CATALOGUE:
         product, _ = Product.objects.get_or_create(
-            sku=sku, defaults={"name": name, "category": categories[category],
-                               "price": Decimal(price), "is_service": is_service},
+            sku=sku,
+            defaults={
+                "name": name,
+                "category": categories[category],
+                "price": Decimal(price),
+                "is_service": is_service,
+            },
         )
         products.append(product)
     return products
@@ -125,22 +140,56 @@ def demo_generate(
     return_ct = ContentType.objects.get_for_model(Return)
 
     result = DemoResult()
-    ids = {m: next_id(m) for m in (Customer, Order, OrderLine, Return, Subscription,
-                                   EmailAddress, PhoneNumber, Address, Consent, Interaction)}
+    ids = {
+        m: next_id(m)
+        for m in (
+            Customer,
+            Order,
+            OrderLine,
+            Return,
+            Subscription,
+            EmailAddress,
+            PhoneNumber,
+            Address,
+            Consent,
+            Interaction,
+        )
+    }
     for offset in range(0, customers, chunk_size):
         n = min(chunk_size, customers - offset)
         with transaction.atomic():
-            counts = _chunk(rng, n, ids, start_us=start_us, end_us=end_us, prod_ids=prod_ids,
-                            prod_cents=prod_cents, prod_service=prod_service, base_w=base_w,
-                            pricey_w=pricey_w, order_ct=order_ct.pk, return_ct=return_ct.pk,
-                            end=end)
+            counts = _chunk(
+                rng,
+                n,
+                ids,
+                start_us=start_us,
+                end_us=end_us,
+                prod_ids=prod_ids,
+                prod_cents=prod_cents,
+                prod_service=prod_service,
+                base_w=base_w,
+                pricey_w=pricey_w,
+                order_ct=order_ct.pk,
+                return_ct=return_ct.pk,
+                end=end,
+            )
         for key, value in counts.items():
             result.counts[key] = result.counts.get(key, 0) + value
         result.customers += n
         if on_progress:
             on_progress(n)
-    sequences_reset(Customer, Order, OrderLine, Return, Subscription, EmailAddress,
-                    PhoneNumber, Address, Consent, Interaction)
+    sequences_reset(
+        Customer,
+        Order,
+        OrderLine,
+        Return,
+        Subscription,
+        EmailAddress,
+        PhoneNumber,
+        Address,
+        Consent,
+        Interaction,
+    )
     counter_raise_to("customer", ids[Customer] - 1)
     result.orders = result.counts.get("orders", 0)
     result.order_lines = result.counts.get("lines", 0)
@@ -150,22 +199,40 @@ def demo_generate(
     return result
 
 
-def _chunk(rng: np.random.Generator, n: int, ids: dict[type, int], *, start_us: int,
-           end_us: int, prod_ids: np.ndarray, prod_cents: np.ndarray,
-           prod_service: np.ndarray, base_w: np.ndarray, pricey_w: np.ndarray,
-           order_ct: int, return_ct: int, end: datetime) -> dict[str, int]:
+def _chunk(
+    rng: np.random.Generator,
+    n: int,
+    ids: dict[Any, int],
+    *,
+    start_us: int,
+    end_us: int,
+    prod_ids: np.ndarray,
+    prod_cents: np.ndarray,
+    prod_service: np.ndarray,
+    base_w: np.ndarray,
+    pricey_w: np.ndarray,
+    order_ct: int,
+    return_ct: int,
+    end: datetime,
+) -> dict[str, int]:
     cid = np.arange(ids[Customer], ids[Customer] + n)
     ids[Customer] += n
     # --- who they are
     is_company = rng.random(n) < 0.08
     first = rng.choice(FIRST_NAMES, n)
     last = rng.choice(LAST_NAMES, n)
-    company = np.where(is_company, [f"{w} {l} GmbH" for w, l in
-                                    zip(rng.choice(COMPANY_WORDS, n), last, strict=True)], "")
+    company = np.where(
+        is_company,
+        [f"{w} {ln} GmbH" for w, ln in zip(rng.choice(COMPANY_WORDS, n), last, strict=True)],
+        "",
+    )
     prospect = rng.random(n) < 0.12
     span = end_us - start_us
-    created = (start_us + rng.integers(0, (span - 30 * DAY_US) // DAY_US, n) * DAY_US
-               + rng.integers(8, 19, n) * 3_600_000_000)
+    created = (
+        start_us
+        + rng.integers(0, (span - 30 * DAY_US) // DAY_US, n) * DAY_US
+        + rng.integers(8, 19, n) * 3_600_000_000
+    )
     # --- the true buying process (BG/NBD)
     rate_per_year = rng.gamma(shape=1.3, scale=4.5 / 1.3, size=n)
     dropout_p = rng.beta(1.1, 5.0, size=n)
@@ -206,8 +273,9 @@ def _chunk(rng: np.random.Generator, n: int, ids: dict[type, int], *, start_us: 
     line_ids = np.arange(ids[OrderLine], ids[OrderLine] + line_order.size)
     ids[OrderLine] += line_order.size
     # --- returns: more likely for customers prone to drop out (a planted signal)
-    ret_mask = (~prod_service[prod_idx]) & (rng.random(line_order.size)
-                                            < 0.02 + 0.35 * dropout_p[line_cust])
+    ret_mask = (~prod_service[prod_idx]) & (
+        rng.random(line_order.size) < 0.02 + 0.35 * dropout_p[line_cust]
+    )
     ret_time = ot[line_order] + rng.integers(3, 21, line_order.size) * DAY_US
     ret_mask &= ret_time <= end_us
     ret_lines = np.flatnonzero(ret_mask)
@@ -222,40 +290,86 @@ def _chunk(rng: np.random.Generator, n: int, ids: dict[type, int], *, start_us: 
     first_dt = _dt(np.where(first_purchase >= 0, first_purchase, 0))
     bulk_insert(
         Customer,
-        ["id", "number", "kind", "salutation", "first_name", "last_name", "company_name",
-         "search_name", "preferred_language", "preferred_channel", "value_class",
-         "created_at", "first_purchase_at", "version"],
+        [
+            "id",
+            "number",
+            "kind",
+            "salutation",
+            "first_name",
+            "last_name",
+            "company_name",
+            "search_name",
+            "preferred_language",
+            "preferred_channel",
+            "value_class",
+            "created_at",
+            "first_purchase_at",
+            "version",
+        ],
         (
-            (c, f"K{c:07d}", "company" if co else "person", "", fn, ln, cn,
-             " ".join(p for p in (ln, fn, cn) if p).lower(),
-             "en" if (c % 17 == 0) else "de", "email", "", cr,
-             fp if has_fp else None, 1)
+            (
+                c,
+                f"K{c:07d}",
+                "company" if co else "person",
+                "",
+                fn,
+                ln,
+                cn,
+                " ".join(p for p in (ln, fn, cn) if p).lower(),
+                "en" if (c % 17 == 0) else "de",
+                "email",
+                "",
+                cr,
+                fp if has_fp else None,
+                1,
+            )
             for c, co, fn, ln, cn, cr, fp, has_fp in zip(
-                cust_db, is_company.tolist(), first.tolist(), last.tolist(), company.tolist(),
-                created_dt, first_dt, (first_purchase >= 0).tolist(), strict=True)
+                cust_db,
+                is_company.tolist(),
+                first.tolist(),
+                last.tolist(),
+                company.tolist(),
+                created_dt,
+                first_dt,
+                (first_purchase >= 0).tolist(),
+                strict=True,
+            )
         ),
     )
     email_ids = range(ids[EmailAddress], ids[EmailAddress] + n)
     ids[EmailAddress] += n
-    bulk_insert(EmailAddress, ["id", "customer", "address", "is_primary"], (
-        (e, c, f"{_ascii(fn)}.{_ascii(ln)}.{c}@example.de", True)
-        for e, c, fn, ln in zip(email_ids, cust_db, first.tolist(), last.tolist(), strict=True)
-    ))
+    bulk_insert(
+        EmailAddress,
+        ["id", "customer", "address", "is_primary"],
+        (
+            (e, c, f"{_ascii(fn)}.{_ascii(ln)}.{c}@example.de", True)
+            for e, c, fn, ln in zip(email_ids, cust_db, first.tolist(), last.tolist(), strict=True)
+        ),
+    )
     has_phone = np.flatnonzero(rng.random(n) < 0.7)
     phone_digits = rng.integers(10_000_000, 99_999_999, has_phone.size)
-    bulk_insert(PhoneNumber, ["id", "customer", "number", "kind", "is_primary"], (
-        (ids[PhoneNumber] + i, int(cid[j]), f"+49151{d}", "mobile", True)
-        for i, (j, d) in enumerate(zip(has_phone.tolist(), phone_digits.tolist(), strict=True))
-    ))
+    bulk_insert(
+        PhoneNumber,
+        ["id", "customer", "number", "kind", "is_primary"],
+        (
+            (ids[PhoneNumber] + i, int(cid[j]), f"+49151{d}", "mobile", True)
+            for i, (j, d) in enumerate(zip(has_phone.tolist(), phone_digits.tolist(), strict=True))
+        ),
+    )
     ids[PhoneNumber] += has_phone.size
     city = rng.integers(0, len(CITIES), n)
     street = rng.choice(STREETS, n)
     house = rng.integers(1, 120, n)
-    bulk_insert(Address, ["id", "customer", "kind", "street", "postal_code", "city", "country"], (
-        (ids[Address] + i, c, "billing", f"{s} {h}", CITIES[k][0], CITIES[k][1], "DE")
-        for i, (c, s, h, k) in enumerate(zip(cust_db, street.tolist(), house.tolist(),
-                                             city.tolist(), strict=True))
-    ))
+    bulk_insert(
+        Address,
+        ["id", "customer", "kind", "street", "postal_code", "city", "country"],
+        (
+            (ids[Address] + i, c, "billing", f"{s} {h}", CITIES[k][0], CITIES[k][1], "DE")
+            for i, (c, s, h, k) in enumerate(
+                zip(cust_db, street.tolist(), house.tolist(), city.tolist(), strict=True)
+            )
+        ),
+    )
     ids[Address] += n
     # --- consents given at checkout with double opt-in
     marketing = np.flatnonzero(rng.random(n) < 0.55)
@@ -263,87 +377,208 @@ def _chunk(rng: np.random.Generator, n: int, ids: dict[type, int], *, start_us: 
     consent_rows = []
     for purpose, who in (("marketing", marketing), ("feedback", feedback)):
         for j in who.tolist():
-            consent_rows.append((ids[Consent], int(cid[j]), purpose, "email", "granted",
-                                 "shop checkout (double opt-in)", created_dt[j],
-                                 "DOI confirmed by link in confirmation mail"))
+            consent_rows.append(
+                (
+                    ids[Consent],
+                    int(cid[j]),
+                    purpose,
+                    "email",
+                    "granted",
+                    "shop checkout (double opt-in)",
+                    created_dt[j],
+                    "DOI confirmed by link in confirmation mail",
+                )
+            )
             ids[Consent] += 1
-    bulk_insert(Consent, ["id", "customer", "purpose", "channel", "status", "source", "at",
-                          "proof"], consent_rows)
+    bulk_insert(
+        Consent,
+        ["id", "customer", "purpose", "channel", "status", "source", "at", "proof"],
+        consent_rows,
+    )
     # --- orders, lines, returns
     channel = rng.choice(np.array(["shop", "pos", "phone"]), oc.size, p=[0.6, 0.35, 0.05])
     order_dt = _dt(ot)
     oid_list = order_ids.tolist()
-    bulk_insert(Order, ["id", "number", "customer", "ordered_at", "channel", "status",
-                        "currency", "total"], (
-        (o, f"B{o:08d}", int(cid[c]), t_, ch, "paid", "EUR", Decimal(int(tot)).scaleb(-2))
-        for o, c, t_, ch, tot in zip(oid_list, oc.tolist(), order_dt, channel.tolist(),
-                                     order_cents.tolist(), strict=True)
-    ))
-    bulk_insert(OrderLine, ["id", "order", "product", "quantity", "unit_price", "line_total"], (
-        (li, int(order_ids[lo]), int(prod_ids[p]), q, Decimal(int(prod_cents[p])).scaleb(-2),
-         Decimal(int(lc)).scaleb(-2))
-        for li, lo, p, q, lc in zip(line_ids.tolist(), line_order.tolist(), prod_idx.tolist(),
-                                    qty.tolist(), line_cents.tolist(), strict=True)
-    ))
+    bulk_insert(
+        Order,
+        ["id", "number", "customer", "ordered_at", "channel", "status", "currency", "total"],
+        (
+            (o, f"B{o:08d}", int(cid[c]), t_, ch, "paid", "EUR", Decimal(int(tot)).scaleb(-2))
+            for o, c, t_, ch, tot in zip(
+                oid_list, oc.tolist(), order_dt, channel.tolist(), order_cents.tolist(), strict=True
+            )
+        ),
+    )
+    bulk_insert(
+        OrderLine,
+        ["id", "order", "product", "quantity", "unit_price", "line_total"],
+        (
+            (
+                li,
+                int(order_ids[lo]),
+                int(prod_ids[p]),
+                q,
+                Decimal(int(prod_cents[p])).scaleb(-2),
+                Decimal(int(lc)).scaleb(-2),
+            )
+            for li, lo, p, q, lc in zip(
+                line_ids.tolist(),
+                line_order.tolist(),
+                prod_idx.tolist(),
+                qty.tolist(),
+                line_cents.tolist(),
+                strict=True,
+            )
+        ),
+    )
     ret_dt = _dt(ret_time[ret_lines])
-    bulk_insert(Return, ["id", "order_line", "customer", "returned_at", "quantity", "reason",
-                         "refund"], (
-        (r, int(line_ids[li]), int(cid[line_cust[li]]), rt, int(qty[li]), reason,
-         Decimal(int(line_cents[li])).scaleb(-2))
-        for r, li, rt, reason in zip(ret_ids.tolist(), ret_lines.tolist(), ret_dt,
-                                     ret_reason.tolist(), strict=True)
-    ))
+    bulk_insert(
+        Return,
+        ["id", "order_line", "customer", "returned_at", "quantity", "reason", "refund"],
+        (
+            (
+                r,
+                int(line_ids[li]),
+                int(cid[line_cust[li]]),
+                rt,
+                int(qty[li]),
+                reason,
+                Decimal(int(line_cents[li])).scaleb(-2),
+            )
+            for r, li, rt, reason in zip(
+                ret_ids.tolist(), ret_lines.tolist(), ret_dt, ret_reason.tolist(), strict=True
+            )
+        ),
+    )
     # --- subscriptions: a workshop flat rate
     subs = np.flatnonzero((~prospect) & (rng.random(n) < 0.12))
     sub_start = created[subs] + rng.integers(0, 90, subs.size) * DAY_US
     keep = sub_start <= end_us
     subs, sub_start = subs[keep], sub_start[keep]
-    cancel = np.where(dropped[subs] >= 0,
-                      np.maximum(dropped[subs], sub_start) + rng.integers(0, 60, subs.size) * DAY_US,
-                      -1)
+    cancel = np.where(
+        dropped[subs] >= 0,
+        np.maximum(dropped[subs], sub_start) + rng.integers(0, 60, subs.size) * DAY_US,
+        -1,
+    )
     cancel = np.where(cancel > end_us, -1, cancel)
     start_dates = [d.date() for d in _dt(sub_start)]
-    cancel_dates = [d.date() if c >= 0 else None
-                    for d, c in zip(_dt(np.maximum(cancel, 0)), cancel.tolist(), strict=True)]
+    cancel_dates = [
+        d.date() if c >= 0 else None
+        for d, c in zip(_dt(np.maximum(cancel, 0)), cancel.tolist(), strict=True)
+    ]
     reasons = rng.choice(CANCEL_REASONS, subs.size).tolist()
     sub_rows = [
-        (ids[Subscription] + i, int(cid[j]), "Werkstatt-Flatrate", Decimal("9.90"), sd, cd, cd,
-         reason if cd else "")
-        for i, (j, sd, cd, reason) in enumerate(zip(subs.tolist(), start_dates, cancel_dates,
-                                                    reasons, strict=True))
+        (
+            ids[Subscription] + i,
+            int(cid[j]),
+            "Werkstatt-Flatrate",
+            Decimal("9.90"),
+            sd,
+            cd,
+            cd,
+            reason if cd else "",
+        )
+        for i, (j, sd, cd, reason) in enumerate(
+            zip(subs.tolist(), start_dates, cancel_dates, reasons, strict=True)
+        )
     ]
     ids[Subscription] += len(sub_rows)
-    bulk_insert(Subscription, ["id", "customer", "plan", "monthly_amount", "started_at",
-                               "ends_at", "cancelled_at", "cancellation_reason"], sub_rows)
+    bulk_insert(
+        Subscription,
+        [
+            "id",
+            "customer",
+            "plan",
+            "monthly_amount",
+            "started_at",
+            "ends_at",
+            "cancelled_at",
+            "cancellation_reason",
+        ],
+        sub_rows,
+    )
     # --- the timeline: one entry per purchase and return
     web = {"shop": "web", "pos": "shop", "phone": "phone"}
     inter = [
-        (ids[Interaction] + i, int(cid[c]), t_, web[ch], "in", "purchase",
-         f"Order B{o:08d}: {Decimal(int(tot)).scaleb(-2)} EUR", order_ct, str(o))
-        for i, (o, c, t_, ch, tot) in enumerate(zip(oid_list, oc.tolist(), order_dt,
-                                                    channel.tolist(), order_cents.tolist(),
-                                                    strict=True))
+        (
+            ids[Interaction] + i,
+            int(cid[c]),
+            t_,
+            web[ch],
+            "in",
+            "purchase",
+            f"Order B{o:08d}: {Decimal(int(tot)).scaleb(-2)} EUR",
+            order_ct,
+            str(o),
+        )
+        for i, (o, c, t_, ch, tot) in enumerate(
+            zip(
+                oid_list, oc.tolist(), order_dt, channel.tolist(), order_cents.tolist(), strict=True
+            )
+        )
     ]
     ids[Interaction] += len(inter)
     inter += [
-        (ids[Interaction] + i, int(cid[line_cust[li]]), rt, "web", "in", "return",
-         f"Return ({reason})", return_ct, str(r))
-        for i, (r, li, rt, reason) in enumerate(zip(ret_ids.tolist(), ret_lines.tolist(),
-                                                    ret_dt, ret_reason.tolist(), strict=True))
+        (
+            ids[Interaction] + i,
+            int(cid[line_cust[li]]),
+            rt,
+            "web",
+            "in",
+            "return",
+            f"Return ({reason})",
+            return_ct,
+            str(r),
+        )
+        for i, (r, li, rt, reason) in enumerate(
+            zip(ret_ids.tolist(), ret_lines.tolist(), ret_dt, ret_reason.tolist(), strict=True)
+        )
     ]
     ids[Interaction] += ret_lines.size
-    bulk_insert(Interaction, ["id", "customer", "occurred_at", "channel", "direction", "kind",
-                              "summary", "source_type", "source_id"], inter)
+    bulk_insert(
+        Interaction,
+        [
+            "id",
+            "customer",
+            "occurred_at",
+            "channel",
+            "direction",
+            "kind",
+            "summary",
+            "source_type",
+            "source_id",
+        ],
+        inter,
+    )
     end_naive = end.astimezone(UTC).replace(tzinfo=None)
     dropped_dt = _dt(np.where(dropped >= 0, dropped, 0))
-    bulk_insert(CustomerTruth, ["customer", "purchase_rate_per_year", "dropout_probability",
-                                "dropped_out_at", "observation_end"], (
-        (c, float(r), float(p), d if dr >= 0 else None, end_naive)
-        for c, r, p, d, dr in zip(cust_db, rate_per_year.tolist(), dropout_p.tolist(),
-                                  dropped_dt, dropped.tolist(), strict=True)
-    ))
-    return {"orders": int(oc.size), "lines": int(line_order.size),
-            "returns": int(ret_lines.size), "subscriptions": len(sub_rows)}
+    bulk_insert(
+        CustomerTruth,
+        [
+            "customer",
+            "purchase_rate_per_year",
+            "dropout_probability",
+            "dropped_out_at",
+            "observation_end",
+        ],
+        (
+            (c, float(r), float(p), d if dr >= 0 else None, end_naive)
+            for c, r, p, d, dr in zip(
+                cust_db,
+                rate_per_year.tolist(),
+                dropout_p.tolist(),
+                dropped_dt,
+                dropped.tolist(),
+                strict=True,
+            )
+        ),
+    )
+    return {
+        "orders": int(oc.size),
+        "lines": int(line_order.size),
+        "returns": int(ret_lines.size),
+        "subscriptions": len(sub_rows),
+    }
 
 
 def default_end() -> datetime:

@@ -22,11 +22,21 @@ STREETS = (
     "Goethestraße Jahnstraße Am Markt Mühlenweg Rosenweg Wiesenweg Feldstraße"
 ).split(" ")
 CITIES = (
-    ("80331", "München", "BY"), ("90402", "Nürnberg", "BY"), ("10115", "Berlin", "BE"),
-    ("20095", "Hamburg", "HH"), ("50667", "Köln", "NW"), ("60311", "Frankfurt am Main", "HE"),
-    ("70173", "Stuttgart", "BW"), ("04109", "Leipzig", "SN"), ("01067", "Dresden", "SN"),
-    ("30159", "Hannover", "NI"), ("28195", "Bremen", "HB"), ("44135", "Dortmund", "NW"),
-    ("86150", "Augsburg", "BY"), ("93047", "Regensburg", "BY"), ("97070", "Würzburg", "BY"),
+    ("80331", "München", "BY"),
+    ("90402", "Nürnberg", "BY"),
+    ("10115", "Berlin", "BE"),
+    ("20095", "Hamburg", "HH"),
+    ("50667", "Köln", "NW"),
+    ("60311", "Frankfurt am Main", "HE"),
+    ("70173", "Stuttgart", "BW"),
+    ("04109", "Leipzig", "SN"),
+    ("01067", "Dresden", "SN"),
+    ("30159", "Hannover", "NI"),
+    ("28195", "Bremen", "HB"),
+    ("44135", "Dortmund", "NW"),
+    ("86150", "Augsburg", "BY"),
+    ("93047", "Regensburg", "BY"),
+    ("97070", "Würzburg", "BY"),
 )
 COMPANY_WORDS = (
     "Bäckerei Schreinerei Praxis Kanzlei Autohaus Gärtnerei Metzgerei Elektro Sanitär "
@@ -34,9 +44,9 @@ COMPANY_WORDS = (
 ).split()
 # (sku, name, category, price, is_service): a bicycle shop with a workshop.
 CATALOGUE = (
-    ("FR-CITY-01", "Citybike Komfort 28\"", "Fahrräder", "649.00", False),
-    ("FR-TREK-02", "Trekkingrad Tour 28\"", "Fahrräder", "899.00", False),
-    ("FR-KIDS-03", "Kinderrad 20\"", "Fahrräder", "299.00", False),
+    ("FR-CITY-01", 'Citybike Komfort 28"', "Fahrräder", "649.00", False),
+    ("FR-TREK-02", 'Trekkingrad Tour 28"', "Fahrräder", "899.00", False),
+    ("FR-KIDS-03", 'Kinderrad 20"', "Fahrräder", "299.00", False),
     ("EB-CITY-01", "E-Bike City 500 Wh", "E-Bikes", "2499.00", False),
     ("EB-MTB-02", "E-Mountainbike 625 Wh", "E-Bikes", "3799.00", False),
     ("ZB-HELM-01", "Fahrradhelm Urban", "Zubehör", "59.90", False),
@@ -48,8 +58,8 @@ CATALOGUE = (
     ("BK-JACK-01", "Regenjacke Radfahrer", "Bekleidung", "89.00", False),
     ("BK-HOSE-02", "Radhose gepolstert", "Bekleidung", "54.90", False),
     ("BK-HAND-03", "Handschuhe Sommer", "Bekleidung", "19.90", False),
-    ("ET-SCHL-01", "Schlauch 28\"", "Ersatzteile", "7.90", False),
-    ("ET-MANT-02", "Mantel pannensicher 28\"", "Ersatzteile", "32.90", False),
+    ("ET-SCHL-01", 'Schlauch 28"', "Ersatzteile", "7.90", False),
+    ("ET-MANT-02", 'Mantel pannensicher 28"', "Ersatzteile", "32.90", False),
     ("ET-KETT-03", "Kette 9-fach", "Ersatzteile", "24.90", False),
     ("ET-BREM-04", "Bremsbeläge Scheibe", "Ersatzteile", "14.90", False),
     ("ET-AKKU-05", "Ersatzakku 500 Wh", "Ersatzteile", "599.00", False),

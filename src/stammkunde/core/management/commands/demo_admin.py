@@ -10,7 +10,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         username, password = demo_admin_ensure()
-        self.stdout.write(self.style.SUCCESS(
-            f"\n  Stammkunde runs on http://127.0.0.1:8000\n"
-            f"  Login: {username} / {password}\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n  Stammkunde runs on http://127.0.0.1:8000\n  Login: {username} / {password}\n"
+            )
+        )

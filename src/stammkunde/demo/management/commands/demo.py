@@ -11,7 +11,9 @@ from stammkunde.demo.generator import default_end, demo_generate
 
 
 class Command(BaseCommand):
-    help = "Load the demo shop: customers with purchases, returns, subscriptions and a ground truth."
+    help = (
+        "Load the demo shop: customers with purchases, returns, subscriptions and a ground truth."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--customers", type=int, default=5000)
@@ -19,8 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--end", help="observation end YYYY-MM-DD (default: today)")
         parser.add_argument("--years", type=float, default=3.0)
         parser.add_argument("--chunk-size", type=int, default=20_000)
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing when customers exist already")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when customers exist already"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["customers"] < 1:
@@ -34,13 +37,19 @@ class Command(BaseCommand):
         if opts["end"]:
             try:
                 end = datetime.strptime(opts["end"], "%Y-%m-%d").replace(
-                    hour=23, minute=59, second=59, tzinfo=UTC)
+                    hour=23, minute=59, second=59, tzinfo=UTC
+                )
             except ValueError as exc:
                 raise CommandError(f"--end: {exc}") from exc
         with tqdm(total=opts["customers"], unit="customers", disable=None) as bar:
-            result = demo_generate(customers=opts["customers"], seed=opts["seed"], end=end,
-                                   years=opts["years"], chunk_size=opts["chunk_size"],
-                                   on_progress=bar.update)
+            result = demo_generate(
+                customers=opts["customers"],
+                seed=opts["seed"],
+                end=end,
+                years=opts["years"],
+                chunk_size=opts["chunk_size"],
+                on_progress=bar.update,
+            )
         self.stdout.write(
             f"Demo shop: {result.customers} customers, {result.orders} orders, "
             f"{result.order_lines} order lines, {result.returns} returns, "
