@@ -1,0 +1,47 @@
+"""Reads of the knowledge base; full-text search on PostgreSQL, a fallback elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from stammkunde.core.access import User, access_object
+
+from .models import Article
+
+
+def article_search(*, user: User, q: str = "", visibility: str = "", category: str = "",
+                   limit: int = 20) -> list[Article]:
+    """Return visible, active articles matching ``q``, best first.
+
+    PostgreSQL ranks with ``SearchVector``/``SearchQuery`` (German stemming, title
+    weighted above text); SQLite falls back to every word in title or text.
+    """
+    qs: QuerySet[Article] = (Article.objects.visible_to(user).filter(active=True)
+                             .select_related("category"))
+    if visibility:
+        qs = qs.filter(visibility=visibility)
+    if category:
+        qs = qs.filter(category__name=category)
+    words = q.split()
+    if not words:
+        return list(qs.order_by("title")[:limit])
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = (SearchVector("title", weight="A", config="german")
+                  + SearchVector("body", weight="B", config="german"))
+        query = SearchQuery(" ".join(words), search_type="plain", config="german")
+        qs = (qs.annotate(rank=SearchRank(vector, query))
+              .filter(rank__gt=0).order_by("-rank", "title"))
+        return list(qs[:limit])
+    for word in words:
+        qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
+    return list(qs.order_by("title")[:limit])
+
+
+def article_get(*, user: User, pk: Any) -> Article:
+    """Return a visible article or raise 404."""
+    return access_object(Article.objects.select_related("category"), user, pk=pk)
