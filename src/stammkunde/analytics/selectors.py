@@ -1,0 +1,268 @@
+"""Reads for analytics: set-based frames for scoring, and what the UI shows.
+
+The frame loaders read whole columns with one query each (COPY on
+PostgreSQL, one cursor on SQLite) into pandas; building model instances for
+millions of orders would cost more than the statistics.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.apps import apps
+from django.db import connection
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from stammkunde.commerce.models import Order, Return
+from stammkunde.core.access import User
+from stammkunde.customers.models import Consent, Customer
+
+from .models.lifecycle import PHASE_LABELS, PHASES
+from .models.rfm import SEGMENT_LABELS
+from .models.unvoiced import EVIDENCE_PHRASES
+from .orm import AnalyticsEvent, CustomerScore, ModelRun
+
+
+def _day_end(as_of: date) -> datetime:
+    return timezone.make_aware(datetime.combine(as_of, time.max), timezone.get_fixed_timezone(0))
+
+
+def _frame(qs: QuerySet[Any], columns: list[str], *, dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Run a ``values_list`` queryset and return its rows as a frame with ``columns``."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY streams text without building a Python tuple per row.
+            buffer = io.BytesIO()
+            query = cursor.cursor.mogrify(sql, params)
+            with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+                for block in copy:
+                    buffer.write(block)
+            buffer.seek(0)
+            frame = (
+                pd.read_csv(buffer, header=None, names=columns)
+                if buffer.getbuffer().nbytes
+                else pd.DataFrame({c: [] for c in columns})
+            )
+        else:
+            cursor.execute(sql, params)
+            frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    for column in dates:
+        # Stored in UTC; the model works in naive UTC days.
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601").dt.tz_localize(
+            None
+        )
+    return frame
+
+
+def _in_range(qs: QuerySet[Any], id_range: tuple[int, int] | None) -> QuerySet[Any]:
+    if id_range is None:
+        return qs
+    return qs.filter(customer_id__gte=id_range[0], customer_id__lte=id_range[1])
+
+
+def transactions_frame(*, as_of: date, id_range: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Return paid orders up to ``as_of`` as (customer_id, date, amount), sorted by customer."""
+    qs = _in_range(
+        Order.objects.filter(status=Order.Status.PAID, ordered_at__lte=_day_end(as_of)), id_range
+    ).order_by("customer_id", "ordered_at")
+    frame = _frame(
+        qs.values_list("customer_id", "ordered_at", "total"),
+        ["customer_id", "date", "amount"],
+        dates=("date",),
+    )
+    frame["customer_id"] = frame["customer_id"].astype(np.int64)
+    frame["amount"] = pd.to_numeric(frame["amount"]).astype(np.float64)
+    return frame
+
+
+def _ticket_model() -> Any:
+    """Return the service app's Ticket model when it is installed (built in parallel)."""
+    try:
+        return apps.get_model("service", "Ticket")
+    except LookupError:
+        return None
+
+
+def _tickets_frame(*, as_of: date, id_range: tuple[int, int] | None) -> pd.DataFrame | None:
+    """Return tickets as signal rows, using whichever of the known fields the model has.
+
+    The contract with the service app (see docs/analytics.md): ``customer`` FK
+    and ``created_at`` are required; ``type`` ("complaint" or "claim" counts as
+    a complaint), ``*_breached`` booleans (any = SLA breach), ``reopen_count``
+    or ``reopened_at`` (reopened), ``first_contact_resolved`` (False = failed
+    first contact) are used when present. A missing table (app not migrated)
+    means no ticket signals.
+    """
+    ticket = _ticket_model()
+    if ticket is None or ticket._meta.db_table not in connection.introspection.table_names():
+        return None
+    names = {f.name for f in ticket._meta.get_fields() if getattr(f, "concrete", False)}
+    if not {"customer", "created_at"} <= names:
+        return None
+    breached = sorted(n for n in names if n.endswith("_breached"))
+    optional = [
+        f
+        for f in ("type", "kind", "reopen_count", "reopened_at", "first_contact_resolved")
+        if f in names
+    ] + breached
+    qs = _in_range(
+        ticket.objects.filter(customer__isnull=False, created_at__lte=_day_end(as_of)), id_range
+    )
+    frame = _frame(
+        qs.values_list("customer_id", "created_at", *optional),
+        ["customer_id", "at", *optional],
+        dates=("at",),
+    )
+    for kind_field in ("type", "kind"):
+        if kind_field in frame:
+            frame["complaint"] = frame.pop(kind_field).isin(["complaint", "claim"]).astype(int)
+    if breached:
+        flags = frame[breached].apply(lambda c: c.astype(str).isin(["True", "true", "1", "t"]))
+        frame["sla_breached"] = flags.any(axis=1).astype(int)
+        frame = frame.drop(columns=breached)
+    if "reopen_count" in frame:
+        frame["reopened"] = (pd.to_numeric(frame.pop("reopen_count")).fillna(0) > 0).astype(int)
+    elif "reopened_at" in frame:
+        frame["reopened"] = frame.pop("reopened_at").notna().astype(int)
+    if "first_contact_resolved" in frame:
+        fcr = frame.pop("first_contact_resolved").astype(str)
+        frame["fcr_failed"] = fcr.isin(["False", "false", "0", "f"]).astype(int)
+    return frame
+
+
+def signal_events(
+    *, as_of: date, id_range: tuple[int, int] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Return the raw signal rows (returns, tickets, consents) up to ``as_of``."""
+    end = _day_end(as_of)
+    events = {
+        "returns": _frame(
+            _in_range(Return.objects.filter(returned_at__lte=end), id_range).values_list(
+                "customer_id", "returned_at"
+            ),
+            ["customer_id", "at"],
+            dates=("at",),
+        ),
+        "consents": _frame(
+            _in_range(
+                Consent.objects.filter(
+                    at__lte=end, purpose__in=[Consent.Purpose.MARKETING, Consent.Purpose.NEWSLETTER]
+                ),
+                id_range,
+            ).values_list("customer_id", "purpose", "channel", "status", "at"),
+            ["customer_id", "purpose", "channel", "status", "at"],
+            dates=("at",),
+        ),
+    }
+    tickets = _tickets_frame(as_of=as_of, id_range=id_range)
+    if tickets is not None:
+        events["tickets"] = tickets
+    return events
+
+
+def previous_scores(*, before: date, id_range: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Return phase and churn risk of the last scoring day before ``before`` (index customer_id)."""
+    last = CustomerScore.objects.filter(scored_at__lt=before).aggregate(d=Max("scored_at"))["d"]
+    columns = ["customer_id", "phase", "churn_risk"]
+    if last is None:
+        return pd.DataFrame(columns=columns).set_index("customer_id")
+    qs = _in_range(CustomerScore.objects.filter(scored_at=last), id_range)
+    frame = pd.DataFrame.from_records(list(qs.values_list(*columns)), columns=columns)
+    return frame.set_index("customer_id")
+
+
+# ------------------------------------------------------------------ UI reads
+
+
+def _label(pair: tuple[str, str]) -> str:
+    return pair[0] if (get_language() or "de").startswith("de") else pair[1]
+
+
+def phase_label(phase: str) -> str:
+    """Return the phase in the UI language."""
+    return _label(PHASE_LABELS.get(phase, (phase, phase)))
+
+
+def customer_score_get(*, user: User, customer: Customer) -> CustomerScore | None:
+    """Return the customer's latest score if the user may see it."""
+    return CustomerScore.objects.visible_to(user).filter(customer=customer, is_latest=True).first()
+
+
+def customer_analytics_context(customer: Customer, user: User) -> dict[str, Any]:
+    """Return the customer-page panel: phase, risk with reasons, CLV, class, P(alive)."""
+    score = customer_score_get(user=user, customer=customer)
+    if score is None:
+        return {"score": None}
+    german = (get_language() or "de").startswith("de")
+    return {
+        "score": score,
+        "phase_label": phase_label(score.phase),
+        "segment_label": _label(
+            SEGMENT_LABELS.get(score.rfm_segment, (score.rfm_segment, score.rfm_segment))
+        ),
+        "reasons": [r["de" if german else "en"] for r in score.reasons],
+        "evidence": [
+            _label(EVIDENCE_PHRASES.get(code, (code, code))) for code in score.unvoiced_evidence
+        ],
+        "risk_percent": round(score.churn_risk * 100),
+        "alive_percent": round(score.p_alive * 100),
+        "history": list(customer.phase_changes.order_by("-changed_on")[:5]),
+    }
+
+
+def run_latest(*, user: User) -> ModelRun | None:
+    """Return the newest finished scoring run the user may see."""
+    return ModelRun.objects.visible_to(user).filter(status=ModelRun.Status.DONE).first()
+
+
+def dashboard_data(*, user: User) -> dict[str, Any]:
+    """Return the distributions behind the analytics page (latest scores only)."""
+    latest = CustomerScore.objects.visible_to(user).filter(is_latest=True)
+    risks = np.asarray(list(latest.values_list("churn_risk", flat=True)), dtype=np.float64)
+    phases = dict(latest.values_list("phase").annotate(n=Count("id")).values_list("phase", "n"))
+    classes = dict(
+        latest.values_list("value_class").annotate(n=Count("id")).values_list("value_class", "n")
+    )
+    return {
+        "risk_histogram": np.histogram(risks, bins=20, range=(0.0, 1.0))[0].tolist(),
+        "phases": [(p, phase_label(p), phases.get(p, 0)) for p in PHASES],
+        "classes": [(c, classes.get(c, 0)) for c in "ABC"],
+        "n_scored": int(len(risks)),
+        "unvoiced": latest.filter(unvoiced=True).count(),
+        "events_open": AnalyticsEvent.objects.visible_to(user)
+        .filter(consumed_at__isnull=True)
+        .count(),
+    }
+
+
+def cohort_table(*, user: User, as_of: date, max_months: int = 12) -> pd.DataFrame | None:
+    """Return the cohort retention table of the last two years of orders, or None."""
+    from .models.cohort import cohort_retention
+
+    if not Order.objects.visible_to(user).exists():
+        return None
+    since = (
+        as_of.replace(year=as_of.year - 2)
+        if not (as_of.month == 2 and as_of.day == 29)
+        else as_of.replace(year=as_of.year - 2, day=28)
+    )
+    qs = (
+        Order.objects.visible_to(user)
+        .filter(
+            status=Order.Status.PAID,
+            ordered_at__lte=_day_end(as_of),
+            customer__first_purchase_at__gte=_day_end(since),
+        )
+        .values_list("customer_id", "ordered_at")
+    )
+    tx = _frame(qs, ["customer_id", "date"], dates=("date",))
+    if tx.empty:
+        return None
+    return cohort_retention(tx, customer_col="customer_id", date_col="date", max_months=max_months)
