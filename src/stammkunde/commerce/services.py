@@ -151,6 +151,9 @@ def order_create(
         source=order,
         actor=actor,
     )
+    from stammkunde.loyalty.services import points_accrue_for_order  # skips non-members
+
+    points_accrue_for_order(order)
     return order, True
 
 

@@ -25,8 +25,7 @@ def luhn_check_digit(payload: str) -> str:
 
 def luhn_valid(number: str) -> bool:
     """Return True when ``number`` is all digits and its last digit checks the rest."""
-    return (number.isdigit() and len(number) >= 2
-            and luhn_check_digit(number[:-1]) == number[-1])
+    return number.isdigit() and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
 
 
 def card_number_for(sequence: int) -> str:

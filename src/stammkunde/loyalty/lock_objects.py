@@ -17,8 +17,11 @@ from .models import LoyaltyAccount, Voucher
 
 def accounts_for_update(pks: Iterable[int]) -> QuerySet[LoyaltyAccount]:
     """Lock the given accounts, lowest primary key first."""
-    return (LoyaltyAccount.objects.select_for_update(of=("self",))
-            .filter(pk__in=list(pks)).order_by("pk"))
+    return (
+        LoyaltyAccount.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(pks))
+        .order_by("pk")
+    )
 
 
 def account_for_update(pk: int) -> LoyaltyAccount:

@@ -41,25 +41,31 @@ class LoyaltyProgram(models.Model):
     active = models.BooleanField(_("active"), default=True)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     points_per_euro = models.DecimalField(
-        _("points per euro"), max_digits=8, decimal_places=3, default=Decimal("1.000"))
+        _("points per euro"), max_digits=8, decimal_places=3, default=Decimal("1.000")
+    )
     point_value = models.DecimalField(
-        _("value of one point (EUR)"), max_digits=8, decimal_places=4,
+        _("value of one point (EUR)"),
+        max_digits=8,
+        decimal_places=4,
         default=Decimal("0.0100"),
-        help_text=_("Used for redemption, goodwill limits and the points liability."))
-    min_redeem_points = models.PositiveIntegerField(_("minimum points per redemption"),
-                                                    default=1)
+        help_text=_("Used for redemption, goodwill limits and the points liability."),
+    )
+    min_redeem_points = models.PositiveIntegerField(_("minimum points per redemption"), default=1)
     expiry_years = models.PositiveSmallIntegerField(
-        _("points expire at the end of year N after earning"), default=3,
-        help_text=_("0: points never expire."))
-    tier_basis = models.CharField(_("tier basis"), max_length=10, choices=TierBasis.choices,
-                                  default=TierBasis.SPEND)
+        _("points expire at the end of year N after earning"),
+        default=3,
+        help_text=_("0: points never expire."),
+    )
+    tier_basis = models.CharField(
+        _("tier basis"), max_length=10, choices=TierBasis.choices, default=TierBasis.SPEND
+    )
     first_purchase_bonus = models.PositiveIntegerField(_("first purchase bonus"), default=0)
     birthday_bonus = models.PositiveIntegerField(_("birthday bonus"), default=0)
     survey_bonus = models.PositiveIntegerField(_("survey answered bonus"), default=0)
-    referral_bonus_referrer = models.PositiveIntegerField(_("referral bonus (referrer)"),
-                                                          default=0)
-    referral_bonus_referee = models.PositiveIntegerField(_("referral bonus (new customer)"),
-                                                         default=0)
+    referral_bonus_referrer = models.PositiveIntegerField(_("referral bonus (referrer)"), default=0)
+    referral_bonus_referee = models.PositiveIntegerField(
+        _("referral bonus (new customer)"), default=0
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = InternalOnlyQuerySet.as_manager()
@@ -69,10 +75,12 @@ class LoyaltyProgram(models.Model):
         verbose_name = _("loyalty program")
         verbose_name_plural = _("loyalty programs")
         constraints = [
-            models.CheckConstraint(condition=Q(points_per_euro__gte=0),
-                                   name="program_points_per_euro_not_negative"),
-            models.CheckConstraint(condition=Q(point_value__gt=0),
-                                   name="program_point_value_positive"),
+            models.CheckConstraint(
+                condition=Q(points_per_euro__gte=0), name="program_points_per_euro_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(point_value__gt=0), name="program_point_value_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,11 +90,13 @@ class LoyaltyProgram(models.Model):
 class CategoryMultiplier(models.Model):
     """Earn more (or less) points on one product category."""
 
-    program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE,
-                                related_name="category_multipliers")
+    program = models.ForeignKey(
+        LoyaltyProgram, on_delete=models.CASCADE, related_name="category_multipliers"
+    )
     category = models.ForeignKey(ProductCategory, on_delete=models.CASCADE, related_name="+")
-    multiplier = models.DecimalField(_("multiplier"), max_digits=5, decimal_places=2,
-                                     default=Decimal("1.00"))
+    multiplier = models.DecimalField(
+        _("multiplier"), max_digits=5, decimal_places=2, default=Decimal("1.00")
+    )
 
     objects = InternalOnlyQuerySet.as_manager()
 
@@ -94,10 +104,12 @@ class CategoryMultiplier(models.Model):
         verbose_name = _("category multiplier")
         verbose_name_plural = _("category multipliers")
         constraints = [
-            models.UniqueConstraint(fields=["program", "category"],
-                                    name="one_multiplier_per_category"),
-            models.CheckConstraint(condition=Q(multiplier__gte=0),
-                                   name="category_multiplier_not_negative"),
+            models.UniqueConstraint(
+                fields=["program", "category"], name="one_multiplier_per_category"
+            ),
+            models.CheckConstraint(
+                condition=Q(multiplier__gte=0), name="category_multiplier_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,12 +123,18 @@ class Tier(models.Model):
     name = models.CharField(_("name"), max_length=60)
     rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("0 = entry level"))
     threshold = models.DecimalField(
-        _("threshold"), max_digits=12, decimal_places=2, default=Decimal("0"),
-        help_text=_("Points or euros (see the program's tier basis) in the last 12 months."))
-    points_multiplier = models.DecimalField(_("points multiplier"), max_digits=5,
-                                            decimal_places=2, default=Decimal("1.00"))
-    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2,
-                                           default=Decimal("0"))
+        _("threshold"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("Points or euros (see the program's tier basis) in the last 12 months."),
+    )
+    points_multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=5, decimal_places=2, default=Decimal("1.00")
+    )
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
     sla_class = models.CharField(_("service level class"), max_length=20, blank=True)
     free_addons = models.CharField(_("free add-on services"), max_length=300, blank=True)
 
@@ -131,7 +149,8 @@ class Tier(models.Model):
             models.CheckConstraint(condition=Q(threshold__gte=0), name="tier_threshold_gte_0"),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
-                name="tier_discount_0_100"),
+                name="tier_discount_0_100",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,14 +160,15 @@ class Tier(models.Model):
 class LoyaltyAccount(models.Model):
     """A customer's membership: card, tier and the cached balance of the ledger."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
-                                 related_name="loyalty_accounts")
-    program = models.ForeignKey(LoyaltyProgram, on_delete=models.PROTECT,
-                                related_name="accounts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="loyalty_accounts"
+    )
+    program = models.ForeignKey(LoyaltyProgram, on_delete=models.PROTECT, related_name="accounts")
     card_number = models.CharField(_("card number"), max_length=20, unique=True)
     referral_code = models.CharField(_("referral code"), max_length=12, unique=True)
-    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="accounts")
+    tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
     tier_review_at = models.DateField(_("tier review date"), null=True, blank=True)
     # Cached sum of the ledger; services change it under the account's row lock.
     balance = models.IntegerField(_("balance (points)"), default=0)
@@ -161,8 +181,9 @@ class LoyaltyAccount(models.Model):
         verbose_name = _("loyalty account")
         verbose_name_plural = _("loyalty accounts")
         constraints = [
-            models.UniqueConstraint(fields=["customer", "program"],
-                                    name="one_account_per_customer_and_program"),
+            models.UniqueConstraint(
+                fields=["customer", "program"], name="one_account_per_customer_and_program"
+            ),
             models.CheckConstraint(condition=Q(balance__gte=0), name="balance_not_negative"),
         ]
 
@@ -180,24 +201,26 @@ class PointsEntry(models.Model):
         ADJUST = "adjust", _("adjusted")
         REVERSE = "reverse", _("reversed")
 
-    account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT,
-                                related_name="entries")
+    account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     points = models.IntegerField(_("points"))
     created_at = models.DateTimeField(_("booked"), db_index=True)
     idempotency_key = models.CharField(max_length=120, null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     # The cause: an order, a ticket (the service app's id), a campaign, an agent.
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     ticket_id = models.BigIntegerField(null=True, blank=True)
     campaign = models.CharField(max_length=100, blank=True)
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Points a return could not take back because they were already spent (see docs).
     shortfall = models.PositiveIntegerField(default=0)
-    amount = models.DecimalField(_("euro value"), max_digits=12, decimal_places=2,
-                                 null=True, blank=True)
+    amount = models.DecimalField(
+        _("euro value"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     objects = InternalOnlyQuerySet.as_manager()
 
@@ -207,13 +230,21 @@ class PointsEntry(models.Model):
         verbose_name_plural = _("points entries")
         indexes = [models.Index(fields=["account", "-created_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["account", "idempotency_key"],
-                                    name="points_entry_idempotency_per_account"),
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="points_entry_idempotency_per_account"
+            ),
             models.CheckConstraint(
-                condition=(Q(kind="earn", points__gt=0) | Q(kind="redeem", points__lt=0)
-                           | Q(kind="expire", points__lt=0)
-                           | (Q(kind__in=["adjust", "reverse"]) & ~Q(points=0))),
-                name="points_entry_sign_by_kind"),
+                condition=(
+                    Q(kind="earn", points__gt=0)
+                    | Q(kind="redeem", points__lt=0)
+                    | Q(kind="expire", points__lt=0)
+                    | (Q(kind="adjust") & ~Q(points=0))
+                    # A return whose points were all spent books 0 and its shortfall.
+                    | Q(kind="reverse", points__lt=0)
+                    | Q(kind="reverse", points=0, shortfall__gt=0)
+                ),
+                name="points_entry_sign_by_kind",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -236,8 +267,10 @@ class PointsLot(models.Model):
         ordering = ["earned_at", "id"]
         indexes = [models.Index(fields=["account", "earned_at", "id"])]
         constraints = [
-            models.CheckConstraint(condition=Q(remaining__gte=0) & Q(remaining__lte=F("points")),
-                                   name="lot_remaining_within_points"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=F("points")),
+                name="lot_remaining_within_points",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -250,8 +283,9 @@ class VoucherBatch(models.Model):
     name = models.CharField(_("name"), max_length=100)
     count = models.PositiveIntegerField(_("number of codes"))
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     campaign = models.CharField(max_length=100, blank=True)
 
     objects = InternalOnlyQuerySet.as_manager()
@@ -273,24 +307,31 @@ class Voucher(models.Model):
         PERCENT = "percent", _("percent")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    batch = models.ForeignKey(VoucherBatch, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="vouchers")
+    batch = models.ForeignKey(
+        VoucherBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="vouchers"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     value = models.DecimalField(_("value"), max_digits=10, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
-    min_order = models.DecimalField(_("minimum order"), max_digits=10, decimal_places=2,
-                                    default=Decimal("0"))
+    min_order = models.DecimalField(
+        _("minimum order"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     max_uses = models.PositiveIntegerField(_("maximum uses"), default=1)
-    per_customer_limit = models.PositiveIntegerField(_("uses per customer"), null=True,
-                                                     blank=True)
+    per_customer_limit = models.PositiveIntegerField(_("uses per customer"), null=True, blank=True)
     uses = models.PositiveIntegerField(_("uses"), default=0)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="vouchers",
-                                 help_text=_("Only this customer may use it."))
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        help_text=_("Only this customer may use it."),
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     ticket_id = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -303,10 +344,12 @@ class Voucher(models.Model):
         verbose_name_plural = _("vouchers")
         constraints = [
             models.CheckConstraint(condition=Q(value__gt=0), name="voucher_value_positive"),
-            models.CheckConstraint(condition=~Q(kind="percent") | Q(value__lte=100),
-                                   name="voucher_percent_max_100"),
-            models.CheckConstraint(condition=Q(uses__lte=F("max_uses")),
-                                   name="voucher_uses_within_max"),
+            models.CheckConstraint(
+                condition=~Q(kind="percent") | Q(value__lte=100), name="voucher_percent_max_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(uses__lte=F("max_uses")), name="voucher_uses_within_max"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -317,8 +360,9 @@ class VoucherRedemption(models.Model):
     """One use of a voucher on an order; the idempotency key makes a retry book once."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     order_total = models.DecimalField(max_digits=12, decimal_places=2)
     discount = models.DecimalField(max_digits=12, decimal_places=2)
     idempotency_key = models.CharField(max_length=120, unique=True)
@@ -337,14 +381,15 @@ class VoucherRedemption(models.Model):
 class StampCardDefinition(models.Model):
     """n stamps for services (products marked as service) earn a growing reward."""
 
-    program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE,
-                                related_name="stamp_cards")
+    program = models.ForeignKey(
+        LoyaltyProgram, on_delete=models.CASCADE, related_name="stamp_cards"
+    )
     name = models.CharField(_("name"), max_length=100)
     stamps_required = models.PositiveSmallIntegerField(_("stamps per card"), default=10)
-    reward_points = models.PositiveIntegerField(_("reward points for the first card"),
-                                                default=500)
+    reward_points = models.PositiveIntegerField(_("reward points for the first card"), default=500)
     reward_growth_points = models.PositiveIntegerField(
-        _("extra reward points per card already completed"), default=100)
+        _("extra reward points per card already completed"), default=100
+    )
     reward_cap_points = models.PositiveIntegerField(_("highest reward"), default=2000)
 
     objects = InternalOnlyQuerySet.as_manager()
@@ -353,8 +398,9 @@ class StampCardDefinition(models.Model):
         verbose_name = _("stamp card")
         verbose_name_plural = _("stamp cards")
         constraints = [
-            models.CheckConstraint(condition=Q(stamps_required__gte=1),
-                                   name="stamp_card_needs_stamps"),
+            models.CheckConstraint(
+                condition=Q(stamps_required__gte=1), name="stamp_card_needs_stamps"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -364,10 +410,12 @@ class StampCardDefinition(models.Model):
 class StampCard(models.Model):
     """An account's progress on a stamp card definition."""
 
-    account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT,
-                                related_name="stamp_cards")
-    definition = models.ForeignKey(StampCardDefinition, on_delete=models.PROTECT,
-                                   related_name="cards")
+    account = models.ForeignKey(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="stamp_cards"
+    )
+    definition = models.ForeignKey(
+        StampCardDefinition, on_delete=models.PROTECT, related_name="cards"
+    )
     stamps = models.PositiveSmallIntegerField(default=0)
     completed = models.PositiveIntegerField(_("completed cards"), default=0)
 
@@ -375,8 +423,9 @@ class StampCard(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "definition"],
-                                    name="one_stamp_card_per_account"),
+            models.UniqueConstraint(
+                fields=["account", "definition"], name="one_stamp_card_per_account"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,21 +435,23 @@ class StampCard(models.Model):
 class Referral(models.Model):
     """A customer brought in by another; both are rewarded after the first paid order."""
 
-    referrer = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT,
-                                 related_name="referrals_made")
-    referee = models.OneToOneField(LoyaltyAccount, on_delete=models.PROTECT,
-                                   related_name="referred_by")
+    referrer = models.ForeignKey(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    referee = models.OneToOneField(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="referred_by"
+    )
     created_at = models.DateTimeField()
     rewarded_at = models.DateTimeField(null=True, blank=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = InternalOnlyQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=~Q(referrer=F("referee")),
-                                   name="referral_not_self"),
+            models.CheckConstraint(condition=~Q(referrer=F("referee")), name="referral_not_self"),
         ]
 
     def __str__(self) -> str:
