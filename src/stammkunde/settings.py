@@ -69,7 +69,9 @@ INSTALLED_APPS = [
     "stammkunde.service",
     "stammkunde.knowledge",
     "stammkunde.loyalty",
+    "stammkunde.feedback",
     "stammkunde.analytics",
+    "stammkunde.campaigns",
     "stammkunde.workforce",
     "stammkunde.demo",
 ]
