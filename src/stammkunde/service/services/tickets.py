@@ -146,11 +146,11 @@ def ticket_create(
         assignee=assignee, order=order, order_line=order_line, product=product,
         follow_up_of=follow_up_of, created_at=now, updated_at=now,
     )
-    validated(ticket, exclude=["number"])
     if customer is None and not ticket.sender_email:
         raise ApplicationError(_("A ticket needs a customer or a sender email."),
                                field_errors={"customer": [_("Choose a customer or give an "
                                                             "email address.")]})
+    validated(ticket, exclude=["number"])
     ticket.number = ticket_number_format(now.year, counter_next(f"ticket-{now.year}"))
     sla.sla_start(ticket, now=now)
     ticket.save()
