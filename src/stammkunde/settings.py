@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "stammkunde.core",
     "stammkunde.customers",
     "stammkunde.commerce",
+    "stammkunde.dataio",
     "stammkunde.service",
     "stammkunde.knowledge",
     "stammkunde.loyalty",

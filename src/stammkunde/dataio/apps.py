@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DataioConfig(AppConfig):
+    name = "stammkunde.dataio"
+    label = "dataio"
+    verbose_name = _("Import/Export")
+
+    def ready(self) -> None:
+        from stammkunde.core.navigation import NavItem, register_nav
+
+        from .access import may_import
+
+        register_nav(NavItem(_("Import/Export"), "dataio:home", may_import, 80))
