@@ -1,0 +1,43 @@
+"""Forms of the planning pages: they only parse; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        return upload.read()
+
+
+class RosterBlockForm(forms.Form):
+    queue = forms.CharField(label=_("queue"), max_length=100)
+    day = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("from"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label=_("to"), widget=forms.TimeInput(attrs={"type": "time"}))
+    agents = forms.IntegerField(label=_("planned agents"), min_value=0, max_value=100_000)
+
+
+class ScenarioForm(forms.Form):
+    queue = forms.ChoiceField(label=_("queue"))
+    start = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
+    days = forms.IntegerField(label=_("days"), min_value=1, max_value=31, initial=3)
+    uplift_percent = forms.DecimalField(
+        label=_("extra contacts (%)"),
+        min_value=-90,
+        max_value=1000,
+        initial=40,
+        decimal_places=1,
+    )
+
+    def __init__(self, *args: object, queues: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["queue"].choices = [(q, q) for q in queues]  # type: ignore[attr-defined]
