@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "stammkunde.commerce",
     "stammkunde.dataio",
     "stammkunde.service",
+    "stammkunde.channels",
     "stammkunde.knowledge",
     "stammkunde.loyalty",
     "stammkunde.feedback",

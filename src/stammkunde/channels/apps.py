@@ -1,0 +1,38 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChannelsConfig(AppConfig):
+    name = "stammkunde.channels"
+    label = "channels"
+    verbose_name = _("Channels")
+
+    def ready(self) -> None:
+        from stammkunde.core.navigation import (
+            CustomerPanel,
+            NavItem,
+            register_customer_panel,
+            register_nav,
+        )
+        from stammkunde.core.roles import ADMIN, has_role, is_internal
+
+        from .selectors import customer_contact_panel_context
+
+        register_nav(
+            NavItem(
+                label=_("Mail quarantine"),
+                url_name="channels:quarantine",
+                allowed=lambda user: has_role(user, ADMIN),
+                order=90,
+            )
+        )
+        register_customer_panel(
+            CustomerPanel(
+                key="contact_log",
+                title=_("Log a contact"),
+                template="channels/_contact_panel.html",
+                context=customer_contact_panel_context,
+                allowed=is_internal,
+                order=40,
+            )
+        )
