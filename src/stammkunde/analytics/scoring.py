@@ -133,12 +133,28 @@ def summary_of(
     )
 
 
-def _features(summary: pd.DataFrame, bg: BetaGeoModel, signals: pd.DataFrame) -> pd.DataFrame:
+def median_gap(summary: pd.DataFrame) -> float:
+    """Return the population's median time between purchases (days), for one-off buyers."""
+    x, tx = summary["frequency"].to_numpy(), summary["recency"].to_numpy()
+    gaps = tx[x > 0] / x[x > 0]
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if len(gaps) else max(float(summary["T"].median()), 1.0)
+
+
+def _features(
+    summary: pd.DataFrame, bg: BetaGeoModel, signals: pd.DataFrame, *, gap: float
+) -> pd.DataFrame:
     p_alive = bg.probability_alive(summary["frequency"], summary["recency"], summary["T"])
     features = purchase_features(
         summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"], p_alive
     )
     features.index = summary.index
+    # One-off buyers are measured against the population's rhythm; the core takes
+    # the median of the frame it gets, so a chunk would otherwise use its own.
+    x, tx = summary["frequency"].to_numpy(), summary["recency"].to_numpy()
+    no_rhythm = ~((x > 0) & (tx > 0))
+    idle = (summary["T"] - summary["recency"]).to_numpy()
+    features.loc[no_rhythm, "recency_drift"] = idle[no_rhythm] / gap
     return features.join(signals.reindex(summary.index).fillna(0))
 
 
@@ -175,7 +191,7 @@ def population_fit(
     that each chunk classifies its customers exactly like a single pass would.
     """
     cfg = config or ScoringConfig()
-    summary = summary_of(tx, as_of=as_of)
+    summary = summary_of(tx, as_of=as_of) if len(tx) else tx.iloc[:0]
     if len(summary) < 10:
         raise ValueError(f"too few customers with purchases to fit models ({len(summary)})")
     bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
@@ -192,7 +208,12 @@ def population_fit(
             bg_cal = BetaGeoModel().fit(
                 cal_summary["frequency"], cal_summary["recency"], cal_summary["T"]
             )
-            X = _features(cal_summary, bg_cal, signal_features(events, as_of=cal))
+            X = _features(
+                cal_summary,
+                bg_cal,
+                signal_features(events, as_of=cal),
+                gap=median_gap(cal_summary),
+            )
             y = (cal_summary["frequency_holdout"].to_numpy() == 0).astype(int)
             held = is_holdout(cal_summary.index.to_numpy())
             if y[~held].min() != y[~held].max():
@@ -239,6 +260,7 @@ def population_fit(
             "min_baseline_purchases": cfg.min_baseline_purchases,
             "thresholds": cfg.thresholds.__dict__,
         },
+        "median_gap_days": median_gap(summary),
         "n_customers": int(len(summary)),
         "n_transactions": int(len(tx_cal)),
     }
@@ -270,7 +292,7 @@ def score_chunk(
         summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")
     )
     signals = signal_features(events, as_of=as_of)
-    features = _features(summary, bg, signals)
+    features = _features(summary, bg, signals, gap=fit["median_gap_days"])
     out = pd.DataFrame(index=summary.index)
     out["frequency"] = x.astype(np.int64)
     out["recency_days"] = t_age - tx_
