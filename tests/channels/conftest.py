@@ -50,3 +50,50 @@ def mail(
         msg[name] = value
     msg.set_content(body)
     return msg.as_bytes()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SinkHandler:
+    """A real SMTP server's handler: keeps what it received, or refuses with ``reject``."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.reject: str | None = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        if self.reject:
+            return self.reject
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK queued"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Any:
+    """An aiosmtpd SMTP server on a free port that the outbox sends to."""
+    from aiosmtpd.controller import Controller
+
+    handler = SinkHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_USE_TLS = False
+    handler.port = port  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()

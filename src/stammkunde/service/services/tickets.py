@@ -358,6 +358,9 @@ def ticket_reply(
         body=body.strip(), channel=channel or locked.channel, created_at=now,
     )
     if public:
+        from stammkunde.channels.services import outbox_enqueue_reply  # emails it after commit
+
+        transaction.on_commit(lambda: outbox_enqueue_reply(message))
         sla.sla_on_public_reply(locked, now=now)
         if locked.status in (Status.NEW, Status.REOPENED) and not then_status:
             _transition(locked, Status.OPEN, actor=actor, now=now)
