@@ -216,6 +216,8 @@ class PointsEntry(models.Model):
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The balance right after this entry: a replay answers with it, as the first time.
+    balance_after = models.IntegerField(default=0)
     # Points a return could not take back because they were already spent (see docs).
     shortfall = models.PositiveIntegerField(default=0)
     amount = models.DecimalField(

@@ -152,14 +152,20 @@ def _replay(account: LoyaltyAccount, key: str, *, kind: str, points: int | None)
         raise ConflictError(
             "This idempotency key was used for a different booking.", code="idempotency_key_reused"
         )
-    return Booking(entry=found, balance=account.balance, replayed=True)
+    return Booking(entry=found, balance=found.balance_after, replayed=True)
 
 
 def _append(
     account: LoyaltyAccount, *, kind: str, points: int, at: dt.datetime, key: str, **cause: Any
 ) -> PointsEntry:
     entry = PointsEntry.objects.create(
-        account=account, kind=kind, points=points, created_at=at, idempotency_key=key, **cause
+        account=account,
+        kind=kind,
+        points=points,
+        created_at=at,
+        idempotency_key=key,
+        balance_after=account.balance + points,
+        **cause,
     )
     if points:
         account.balance += points
@@ -1175,7 +1181,7 @@ def checkout_commit(
             points=points,
             points_amount=points_value(points, locked.program),
             voucher_discount=used.discount if used else Decimal("0.00"),
-            balance=locked.balance,
+            balance=replay.balance_after if replay is not None else locked.balance,
             replayed=True,
         )
     discount = Decimal("0.00")
