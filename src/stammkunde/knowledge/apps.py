@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class KnowledgeConfig(AppConfig):
     name = "stammkunde.knowledge"
     label = "knowledge"
+    verbose_name = _("Knowledge base")
+
+    def ready(self) -> None:
+        from stammkunde.core.navigation import NavItem, register_nav
+
+        register_nav(NavItem(label=_("Knowledge"), url_name="knowledge:list",
+                             allowed=lambda u: u.has_perm("knowledge.view_article"), order=40))

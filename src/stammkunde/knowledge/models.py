@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from stammkunde.core.access import User, VisibleQuerySet
-from stammkunde.core.roles import is_internal, partner_id_of, roles_of
+from stammkunde.core.roles import is_internal, partner_id_of
 
 
 class ArticleCategory(models.Model):
@@ -24,11 +24,12 @@ class ArticleCategory(models.Model):
 
 class ArticleQuerySet(VisibleQuerySet["Article"]):
     def visible_to(self, user: User) -> ArticleQuerySet:
-        """Staff and partner agents read every article; other signed-in users only public ones."""
+        """Staff and partner agents read every article; users without a role none.
+
+        Public articles reach customers through the (later) help centre, not here.
+        """
         if is_internal(user) or partner_id_of(user) is not None:
             return self.all()
-        if roles_of(user):
-            return self.filter(visibility=Article.Visibility.PUBLIC)
         return self.none()
 
 
