@@ -15,7 +15,11 @@ class WorkforceConfig(AppConfig):
 
         register_nav(NavItem(_("Planning"), "workforce:index", is_planner, 60))
         # A partner's agents see their own scorecard and nothing else of planning.
-        register_nav(NavItem(
-            _("Scorecard"), "workforce:scorecards",
-            lambda u: not is_planner(u) and partner_id_of(u) is not None, 61,
-        ))
+        register_nav(
+            NavItem(
+                _("Scorecard"),
+                "workforce:scorecards",
+                lambda u: not is_planner(u) and partner_id_of(u) is not None,
+                61,
+            )
+        )

@@ -581,7 +581,12 @@ class Scorecards:
 
 
 def scorecards_get(
-    *, user: User, period: str = "week", weeks: int = 12, today: date | None = None
+    *,
+    user: User,
+    period: str = "week",
+    weeks: int = 12,
+    since: date | None = None,
+    today: date | None = None,
 ) -> Scorecards:
     """Partner and own-team scorecards per period, from tickets and contact volumes.
 
@@ -595,16 +600,14 @@ def scorecards_get(
     if period not in ("week", "month"):
         raise ApplicationError(_("Invalid period."), field_errors={"period": ["week or month"]})
     day = today or today_local()
-    since = timezone.make_aware(
-        datetime.combine(day - timedelta(days=7 * weeks + day.weekday()), datetime.min.time()),
-        _tz(),
-    )
+    first = since or day - timedelta(days=7 * weeks + day.weekday())
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()), _tz())
     contracts = {c.group_name: c for c in contracts_visible(user=user)}
     own = next((c.team_name for c in contracts.values() if c.partner_id is None), None)
     sources, frames = [], []
     for name, frame in (
-        ("tickets", ticket_records(user=user, since=since)),
-        ("contact volumes", volume_records(user=user, since=since)),
+        ("tickets", ticket_records(user=user, since=start)),
+        ("contact volumes", volume_records(user=user, since=start)),
     ):
         if not frame.empty:
             frame = frame.copy()
@@ -620,7 +623,7 @@ def scorecards_get(
     try:
         table = scorecard(records, terms, period=period)
         totals = (
-            scorecard(records.assign(created_at=pd.Timestamp(since.date())), terms, period="month")
+            scorecard(records.assign(created_at=pd.Timestamp(first)), terms, period="month")
             if not records.empty
             else pd.DataFrame()
         )

@@ -10,8 +10,11 @@ urlpatterns = [
     path("staffing/roster/", views.roster_block_view, name="roster_block"),
     path("scenario/", views.scenario_view, name="scenario"),
     path("scorecards/", views.scorecards_view, name="scorecards"),
-    path("scorecards/partner/<int:partner_id>/", views.scorecard_partner_view,
-         name="scorecard_partner"),
+    path(
+        "scorecards/partner/<int:partner_id>/",
+        views.scorecard_partner_view,
+        name="scorecard_partner",
+    ),
     path("imports/", views.import_view, name="imports"),
     path("plotly-<str:version>.js", views.plotly_js, name="plotly"),
 ]

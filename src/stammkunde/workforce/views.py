@@ -345,6 +345,13 @@ def _period(request: HttpRequest) -> str:
     return "month" if request.GET.get("period") == "month" else "week"
 
 
+def _since(request: HttpRequest) -> date | None:
+    try:
+        return date.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return None
+
+
 def _scorecard_page(
     request: HttpRequest, cards: selectors.Scorecards, context: dict[str, Any]
 ) -> HttpResponse:
@@ -408,7 +415,7 @@ def scorecards_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     period = _period(request)
     try:
-        cards = selectors.scorecards_get(user=request.user, period=period)
+        cards = selectors.scorecards_get(user=request.user, period=period, since=_since(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
         cards = selectors.Scorecards(*selectors.empty_scorecards())
@@ -420,7 +427,7 @@ def scorecard_partner_view(request: HttpRequest, partner_id: int) -> HttpRespons
     """One partner's scorecard; 404 for a partner agent of another partner."""
     contract = access_object(PartnerContract.objects, request.user, partner_id=partner_id)
     period = _period(request)
-    cards = selectors.scorecards_get(user=request.user, period=period)
+    cards = selectors.scorecards_get(user=request.user, period=period, since=_since(request))
     cards = selectors.scorecards_only(cards, contract.group_name)
     return _scorecard_page(request, cards, {"period": period, "single": contract})
 

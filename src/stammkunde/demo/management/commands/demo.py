@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from stammkunde.customers.models import Customer
 from stammkunde.demo.generator import default_end, demo_generate
+from stammkunde.workforce.demo import workforce_demo_generate
 
 
 class Command(BaseCommand):
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 chunk_size=opts["chunk_size"],
                 on_progress=bar.update,
             )
+        workforce_demo_generate(seed=opts["seed"])
         self.stdout.write(
             f"Demo shop: {result.customers} customers, {result.orders} orders, "
             f"{result.order_lines} order lines, {result.returns} returns, "
