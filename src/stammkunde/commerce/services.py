@@ -10,6 +10,7 @@ from django.db import transaction
 
 from stammkunde.core.access import User
 from stammkunde.core.errors import ApplicationError, validated
+from stammkunde.core.hooks import hook_run
 from stammkunde.customers.models import Channel, Customer, Interaction
 from stammkunde.customers.services import customer_mark_purchase, interaction_record
 
@@ -151,9 +152,7 @@ def order_create(
         source=order,
         actor=actor,
     )
-    from stammkunde.loyalty.services import points_accrue_for_order  # skips non-members
-
-    points_accrue_for_order(order)
+    hook_run("order_created", order=order)
     return order, True
 
 
