@@ -11,4 +11,4 @@ class LoyaltyConfig(AppConfig):
         from .services import points_accrue_for_order
 
         # An order earns points (skips customers without a loyalty account).
-        hook_register("order_created", lambda order: points_accrue_for_order(order))
+        hook_register("order_created", points_accrue_for_order)
