@@ -1,0 +1,1 @@
+"""Every write of the data tools; one module per use-case family."""

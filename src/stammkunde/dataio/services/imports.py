@@ -1,0 +1,589 @@
+"""The import engine: stream a file, check every row, write in set-based batches.
+
+``import_file`` is the one use case; the CLI, the UI (through an ImportJob and
+a background task) and tests call it. Two modes:
+
+* all-or-nothing: every batch is written inside one transaction; one bad row
+  rolls the whole file back (the remaining rows are still checked so that the
+  report lists every error).
+* good-rows: each batch commits on its own; bad rows are skipped and written
+  with their errors to a CSV report.
+
+A dry run is an all-or-nothing run that always rolls back, so its counts of
+creates/updates are exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
+from django.db import DatabaseError, close_old_connections, transaction
+from django.utils import timezone
+
+from stammkunde.core.access import User, acting_user
+from stammkunde.core.errors import ApplicationError
+
+from ..exports_format import neutralise
+from ..importers import IMPORTERS, Context, Importer, Row, RowIssue, normalize_header
+from ..models import ImportJob, ImportSource, Kind
+from ..readers import FileError, Table, open_table
+from ..values import CellError, is_blank
+from .webhooks import webhook_emit
+
+BATCH_SIZE = 5000
+MAX_STORED_ERRORS = 500
+ProgressCallback = Callable[[int, float], None]
+
+
+@dataclass
+class ImportResult:
+    """What one run did (counts are rows of the file)."""
+
+    file_name: str
+    kind: str
+    dry_run: bool
+    mode: str
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    report_path: str = ""
+    status: str = ImportJob.Status.DONE
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        verb = "would be" if self.dry_run else "were"
+        text = (
+            f"{self.file_name}: {self.rows_read} rows read; {self.created} {verb} created, "
+            f"{self.updated} updated, {self.unchanged} unchanged, {self.failed} failed "
+            f"({self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s)."
+        )
+        return f"{text} {self.message}".strip()
+
+
+def error_text(file_name: str, issue: RowIssue) -> str:
+    """Return ``file, line N, column “X”: message`` as shown to people."""
+    where = f"{file_name}, line {issue.line}"
+    if issue.column:
+        where += f", column “{issue.column}”"
+    return f"{where}: {issue.message}"
+
+
+def mapping_resolve(
+    importer: type[Importer], columns: list[str], mapping: dict[str, str] | None
+) -> dict[str, str]:
+    """Return ``{target field: file column}``: the saved/explicit mapping, then header names.
+
+    Raises FileError when the mapping names a missing column, names an unknown
+    field, or a required field has no column.
+    """
+    mapping = dict(mapping or {})
+    targets = {f.name: f for f in importer.fields}
+    unknown = sorted(set(mapping) - set(targets))
+    if unknown:
+        raise FileError(
+            f"the mapping names unknown field(s) {', '.join(unknown)}; "
+            f"known: {', '.join(targets)}"
+        )
+    resolved: dict[str, str] = {}
+    for target, column in mapping.items():
+        if column and column not in columns:
+            raise FileError(f"the mapping uses column “{column}”, which the file does not have")
+        if column:
+            resolved[target] = column
+    by_header = {normalize_header(c): c for c in columns if c}
+    used = set(resolved.values())
+    for spec in importer.fields:
+        if spec.name in resolved:
+            continue
+        for candidate in (spec.name, *spec.aliases):
+            column = by_header.get(normalize_header(candidate))
+            if column and column not in used:
+                resolved[spec.name] = column
+                used.add(column)
+                break
+    missing = [f.name for f in importer.fields if f.required and f.name not in resolved]
+    for group in importer.one_of:
+        if not any(t in resolved for t in group):
+            missing.append(" or ".join(group))
+    if missing:
+        raise FileError(
+            f"no column for required field(s): {', '.join(missing)} "
+            f"(columns in the file: {', '.join(columns)}; map them with --mapping)"
+        )
+    return resolved
+
+
+def _parse(
+    importer: type[Importer], line: int, raw: dict[str, Any], mapping: dict[str, str], comma: bool
+) -> tuple[Row, list[RowIssue]]:
+    row = Row(line=line, raw=raw, values={})
+    if "__error__" in raw:
+        return row, [RowIssue(line, "", str(raw["__error__"]))]
+    issues: list[RowIssue] = []
+    for spec in importer.fields:
+        column = mapping.get(spec.name)
+        cell = raw.get(column) if column else None
+        if is_blank(cell):
+            if spec.required:
+                issues.append(RowIssue(line, column or spec.name, "is required"))
+            continue
+        try:
+            row.values[spec.name] = spec.parse(cell, comma)
+        except CellError as exc:
+            issues.append(RowIssue(line, column or spec.name, str(exc)))
+    for group in importer.one_of:
+        if not any(row.values.get(t) for t in group) and not any(
+            i.column in {mapping.get(t) for t in group} for i in issues
+        ):
+            issues.append(
+                RowIssue(line, mapping.get(group[0], group[0]), f"one of {', '.join(group)} is required")
+            )
+    return row, issues
+
+
+def _records(table: Table, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield file rows; a JSON order with a ``lines`` list becomes one row per line."""
+    for line, raw in table.rows():
+        nested = raw.get("lines") if kind == Kind.ORDERS and table.fmt == "jsonl" else None
+        if isinstance(nested, list) and nested:
+            head = {k: v for k, v in raw.items() if k != "lines"}
+            for item in nested:
+                yield line, {**head, **item} if isinstance(item, dict) else {
+                    "__error__": "each entry of “lines” must be an object"
+                }
+        else:
+            yield line, raw
+
+
+class _Report:
+    """The bad rows with their errors, as a CSV people can open, fix and import again."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.columns = columns
+        self._handle: Any = None
+        self._writer: Any = None
+
+    def write(self, row: Row, issue: RowIssue) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._handle, delimiter=";")
+            self._writer.writerow([*(self.columns or ["data"]), "line", "column", "error"])
+        if self.columns:
+            cells = [row.raw.get(c, "") for c in self.columns]
+        else:
+            cells = [json.dumps(row.raw, ensure_ascii=False, default=str)]
+        self._writer.writerow(
+            [neutralise(c) for c in cells] + [issue.line, issue.column, neutralise(issue.message)]
+        )
+
+    def close(self) -> str:
+        if self._handle is not None:
+            self._handle.close()
+            return str(self.path)
+        return ""
+
+
+def import_file(
+    *,
+    kind: str,
+    path: str | Path,
+    file_name: str | None = None,
+    mapping: dict[str, str] | None = None,
+    mode: str = ImportJob.Mode.ALL_OR_NOTHING,
+    dry_run: bool = False,
+    actor: User | None = None,
+    job_id: int | None = None,
+    report_path: str | Path | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import one file of ``kind``; return counts, the first errors and the report path.
+
+    Raises FileError (an ApplicationError) when the file as a whole is unusable
+    (type, encoding, header, mapping); row problems never raise, they are counted
+    and reported with file, line and column.
+    """
+    if kind not in IMPORTERS:
+        raise ApplicationError(f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]})
+    if mode not in ImportJob.Mode.values:
+        raise ApplicationError(f"Unknown mode “{mode}”.", field_errors={"mode": ["Unknown."]})
+    started = time.perf_counter()
+    importer_cls = IMPORTERS[kind]
+    table = open_table(path, file_name=file_name)
+    result = ImportResult(file_name=table.file_name, kind=kind, dry_run=dry_run, mode=mode)
+    try:
+        if table.fmt == "jsonl":
+            resolved: dict[str, str] = {}
+        else:
+            resolved = mapping_resolve(importer_cls, table.columns, mapping)
+        report = _Report(
+            Path(report_path)
+            if report_path
+            else Path(settings.MEDIA_ROOT) / "dataio" / "reports" / f"{uuid.uuid4().hex}.csv",
+            table.columns,
+        )
+        actor_user = acting_user(actor)
+        ctx = Context(job_id=job_id, actor_id=actor_user.pk if actor_user else None, columns=resolved)
+        importer = importer_cls(ctx)
+        single_transaction = dry_run or mode == ImportJob.Mode.ALL_OR_NOTHING
+        runner = _Runner(importer, table, resolved, mapping or {}, result, report, batch_size,
+                         on_progress, single_transaction)
+        if single_transaction:
+            with transaction.atomic():
+                runner.run()
+                if dry_run or result.failed:
+                    transaction.set_rollback(True)
+        else:
+            runner.run()
+        result.report_path = report.close()
+    finally:
+        table.close()
+    if result.failed and not dry_run and mode == ImportJob.Mode.ALL_OR_NOTHING:
+        result.status = ImportJob.Status.ROLLED_BACK
+        result.message = f"{result.failed} rows failed; nothing was imported (all or nothing)."
+        result.created = result.updated = result.unchanged = 0
+    elif dry_run:
+        result.message = "Dry run: nothing was written."
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _Runner:
+    """Reads, parses, batches and hands batches to the importer."""
+
+    def __init__(self, importer: Importer, table: Table, resolved: dict[str, str],
+                 explicit: dict[str, str], result: ImportResult, report: _Report,
+                 batch_size: int, on_progress: ProgressCallback | None, single: bool) -> None:
+        self.importer = importer
+        self.table = table
+        self.resolved = resolved
+        self.explicit = explicit
+        self.result = result
+        self.report = report
+        self.batch_size = batch_size
+        self.on_progress = on_progress
+        self.single = single
+        self.write = True
+        self._jsonl_mappings: dict[frozenset[str], dict[str, str]] = {}
+
+    def _mapping_for(self, raw: dict[str, Any]) -> dict[str, str]:
+        if self.table.fmt != "jsonl":
+            return self.resolved
+        keys = frozenset(raw)
+        found = self._jsonl_mappings.get(keys)
+        if found is None:
+            try:
+                found = mapping_resolve(type(self.importer), sorted(keys), self.explicit)
+            except FileError:
+                # Missing fields are reported per row ("is required") below.
+                found = {f.name: f.name for f in self.importer.fields}
+                found.update(self.explicit)
+            self._jsonl_mappings[keys] = found
+        return found
+
+    def run(self) -> None:
+        importer = type(self.importer)
+        group_by = importer.group_by
+        batch: list[tuple[Row, list[RowIssue]]] = []
+        last_key: Any = object()
+        for line, raw in _records(self.table, self.importer.kind):
+            row, issues = _parse(importer, line, raw, self._mapping_for(raw), self.table.decimal_comma)
+            self.result.rows_read += 1
+            key = row.values.get(group_by) if group_by else None
+            if len(batch) >= self.batch_size and (group_by is None or key != last_key):
+                self._flush(batch)
+                batch = []
+            batch.append((row, issues))
+            last_key = key
+        if batch:
+            self._flush(batch)
+
+    def _fail(self, row: Row, issue: RowIssue) -> None:
+        self.result.failed += 1
+        if len(self.result.errors) < MAX_STORED_ERRORS:
+            self.result.errors.append(
+                {"line": issue.line, "column": issue.column, "message": issue.message,
+                 "text": error_text(self.table.file_name, issue)}
+            )
+        self.report.write(row, issue)
+
+    def _flush(self, batch: list[tuple[Row, list[RowIssue]]]) -> None:
+        group_by = type(self.importer).group_by
+        bad_groups: dict[Any, int] = {}
+        good: list[Row] = []
+        for row, issues in batch:
+            if issues:
+                self._fail(row, issues[0])
+                for issue in issues[1:]:
+                    self._note(issue)
+                if group_by and row.values.get(group_by) is not None:
+                    bad_groups.setdefault(row.values[group_by], row.line)
+        for row, issues in batch:
+            if issues:
+                continue
+            if group_by and row.values.get(group_by) in bad_groups:
+                key = row.values[group_by]
+                self._fail(row, RowIssue(row.line, "", f"line {bad_groups[key]} of the same order ({key}) is invalid"))
+                continue
+            good.append(row)
+        if good:
+            self._process(good)
+        if self.on_progress:
+            self.on_progress(self.result.rows_read, self.table.fraction())
+
+    def _note(self, issue: RowIssue) -> None:
+        """A second problem in a row already counted as failed: report it, count the row once."""
+        if len(self.result.errors) < MAX_STORED_ERRORS:
+            self.result.errors.append(
+                {"line": issue.line, "column": issue.column, "message": issue.message,
+                 "text": error_text(self.table.file_name, issue)}
+            )
+
+    def _process(self, rows: list[Row]) -> None:
+        write = self.write
+        try:
+            if self.single:
+                outcome = self.importer.process(rows, write=write)
+            else:
+                with transaction.atomic():
+                    outcome = self.importer.process(rows, write=write)
+                    self._emit(outcome.events, write)
+        except DatabaseError as exc:
+            if self.single:
+                raise
+            for row in rows:
+                self._fail(row, RowIssue(row.line, "", f"the database refused this batch: {exc}"))
+            return
+        if self.single:
+            self._emit(outcome.events, write)
+        self.result.created += outcome.created
+        self.result.updated += outcome.updated
+        self.result.unchanged += outcome.unchanged
+        counted: set[int] = set()
+        for row, issue in sorted(outcome.failed, key=lambda f: f[1].line):
+            if id(row) in counted:
+                self._note(issue)
+            else:
+                counted.add(id(row))
+                self._fail(row, issue)
+        if outcome.failed and self.single and not self.result.dry_run:
+            # All or nothing: the file will be rolled back; keep checking, stop writing.
+            self.write = False
+
+    def _emit(self, events: dict[str, list[dict[str, Any]]], write: bool) -> None:
+        if not write:
+            return
+        for event, items in events.items():
+            if items:
+                webhook_emit(event=event, payload={"items": items, "import_job": self.importer.ctx.job_id})
+
+
+# --- sources and jobs --------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_source_save(*, name: str, kind: str, mapping: dict[str, str]) -> ImportSource:
+    """Create or update the saved column mapping of a source (shop, POS, ERP)."""
+    if not name.strip():
+        raise ApplicationError("A source needs a name.", field_errors={"source": ["Required."]})
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise ApplicationError(f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]})
+    names = {f.name for f in importer.fields}
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise ApplicationError(
+            "The mapping must be a JSON object {field: column}.",
+            field_errors={"mapping": ["Expected {\"field\": \"column\"}."]},
+        )
+    unknown = sorted(set(mapping) - names)
+    if unknown:
+        raise ApplicationError(
+            f"Unknown field(s) in the mapping: {', '.join(unknown)}",
+            field_errors={"mapping": [f"Known fields: {', '.join(sorted(names))}"]},
+        )
+    source, created = ImportSource.objects.get_or_create(
+        name=name.strip(), kind=kind, defaults={"mapping": mapping}
+    )
+    if not created and mapping and source.mapping != mapping:
+        source.mapping = mapping
+        source.save(update_fields=["mapping", "updated_at"])
+    return source
+
+
+def _stored_path(name: str) -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "dataio" / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(name).name)[-100:]
+    return folder / f"{uuid.uuid4().hex}-{safe}"
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    actor: User | None,
+    kind: str,
+    file_name: str,
+    upload: UploadedFile | None = None,
+    path: str | None = None,
+    source_name: str = "",
+    mapping: dict[str, str] | None = None,
+    mode: str = ImportJob.Mode.ALL_OR_NOTHING,
+    dry_run: bool = False,
+) -> ImportJob:
+    """Record an import (the uploaded file is kept under MEDIA_ROOT) before it runs.
+
+    With a source, an explicit mapping is saved to it and a missing one is
+    taken from it.
+    """
+    if kind not in IMPORTERS:
+        raise ApplicationError("Unknown import kind.", field_errors={"kind": ["Unknown."]})
+    if mode not in ImportJob.Mode.values:
+        raise ApplicationError("Unknown mode.", field_errors={"mode": ["Unknown."]})
+    from ..readers import format_of
+
+    format_of(file_name)  # refuses unknown file types before anything is stored
+    source = None
+    if source_name.strip():
+        source = import_source_save(name=source_name, kind=kind, mapping=mapping or {})
+        mapping = mapping or source.mapping
+    if upload is not None:
+        target = _stored_path(file_name)
+        with target.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        path = str(target)
+    if not path:
+        raise ApplicationError("No file given.", field_errors={"file": ["Required."]})
+    return ImportJob.objects.create(
+        kind=kind,
+        source=source,
+        file_name=Path(file_name).name,
+        file_path=path,
+        mapping=mapping or {},
+        mode=mode,
+        dry_run=dry_run,
+        created_by=acting_user(actor),
+    )
+
+
+def _progress_key(job_id: int) -> str:
+    return f"dataio:import:{job_id}:progress"
+
+
+def import_job_progress(job: ImportJob) -> dict[str, Any]:
+    """Return live progress: from the cache while a transaction hides the job row's updates."""
+    live = cache.get(_progress_key(job.pk))
+    if live and not job.is_finished:
+        return live
+    return {"rows": job.rows_read, "fraction": job.progress if not job.is_finished else 1.0}
+
+
+def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob:
+    """Run a recorded import and store its outcome on the job (status, counts, errors).
+
+    Not atomic itself: ``import_file`` decides the transactions by mode.
+    """
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != ImportJob.Status.PENDING:
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, started_at=timezone.now())
+
+    def progress(rows: int, fraction: float) -> None:
+        cache.set(_progress_key(job.pk), {"rows": rows, "fraction": fraction}, 3600)
+        ImportJob.objects.filter(pk=job.pk).update(rows_read=rows, progress=fraction)
+        if on_progress:
+            on_progress(rows, fraction)
+
+    report = Path(settings.MEDIA_ROOT) / "dataio" / "reports" / f"job-{job.pk}-bad-rows.csv"
+    try:
+        result = import_file(
+            kind=job.kind,
+            path=job.file_path,
+            file_name=job.file_name,
+            mapping=job.mapping,
+            mode=job.mode,
+            dry_run=job.dry_run,
+            actor=job.created_by,
+            job_id=job.pk,
+            report_path=report,
+            on_progress=progress,
+        )
+    except ApplicationError as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, message=exc.message, finished_at=timezone.now(), progress=1.0
+        )
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=result.status,
+            progress=1.0,
+            rows_read=result.rows_read,
+            rows_created=result.created,
+            rows_updated=result.updated,
+            rows_unchanged=result.unchanged,
+            rows_failed=result.failed,
+            errors=result.errors,
+            message=result.summary(),
+            report_path=result.report_path,
+            finished_at=timezone.now(),
+        )
+    cache.delete(_progress_key(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def run_in_background(task: Any, *args: Any) -> None:
+    """Start a Celery task after commit; without a broker run it in a thread (page returns at once).
+
+    ``DATAIO_INLINE_JOBS`` (tests) runs it right in the on-commit callback.
+    """
+
+    def start() -> None:
+        if getattr(settings, "DATAIO_INLINE_JOBS", False):
+            task.run(*args)
+        elif settings.CELERY_TASK_ALWAYS_EAGER:
+            threading.Thread(target=_thread_main, args=(task, args), daemon=True).start()
+        else:
+            task.delay(*args)
+
+    transaction.on_commit(start)
+
+
+def _thread_main(task: Any, args: tuple[Any, ...]) -> None:
+    close_old_connections()
+    try:
+        task.run(*args)
+    finally:
+        close_old_connections()
+        from django.db import connection
+
+        connection.close()
+
+
+def import_job_enqueue(job: ImportJob) -> None:
+    """Run the job in the background once the transaction that created it commits."""
+    from ..tasks import dataio_import_run
+
+    run_in_background(dataio_import_run, job.pk)

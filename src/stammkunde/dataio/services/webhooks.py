@@ -1,0 +1,210 @@
+"""Outgoing webhooks: other apps call ``webhook_emit``; deliveries are signed and retried.
+
+Signature: ``X-Stammkunde-Signature: sha256=<hex>`` is HMAC-SHA256 with the
+subscription's secret over ``<timestamp>.<body>``, where ``<timestamp>`` is the
+``X-Stammkunde-Timestamp`` header (Unix seconds). Receivers recompute it and
+reject old timestamps (replays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from stammkunde.core.access import User
+from stammkunde.core.errors import ApplicationError
+
+from ..models import WebhookDelivery, WebhookSubscription
+
+EVENTS = (
+    "customer.created",
+    "customer.merged",
+    "order.imported",
+    "return.imported",
+    "ticket.created",
+    "ticket.solved",
+    "churn_risk.raised",
+    "points.changed",
+)
+MAX_ATTEMPTS = 8
+BASE_DELAY = timedelta(seconds=30)
+TIMEOUT_SECONDS = 10
+LEASE = timedelta(minutes=5)
+
+
+def sign(*, secret: str, timestamp: int, body: bytes) -> str:
+    """Return the signature header value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"sha256={digest.hexdigest()}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait after ``attempts`` failed tries: 30 s, 1 min, 2 min, ... (doubling)."""
+    return BASE_DELAY * (2 ** max(0, attempts - 1))
+
+
+def webhook_emit(*, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
+    """Queue ``event`` for every active subscription; sending starts after commit.
+
+    Call it from any service inside its transaction: the deliveries are rows
+    of that transaction (rolled back with it) and the HTTP requests run only
+    after the commit, never inside it. Raises ApplicationError for unknown events.
+    """
+    if event not in EVENTS:
+        raise ApplicationError(f"Unknown webhook event “{event}”.", code="webhook_event")
+    subscriptions = [
+        s
+        for s in WebhookSubscription.objects.filter(active=True)
+        if event in s.events or "*" in s.events
+    ]
+    if not subscriptions:
+        return []
+    now = timezone.now()
+    envelope = json.loads(
+        json.dumps(
+            {"event": event, "occurred_at": now.isoformat(), "data": payload},
+            cls=DjangoJSONEncoder,
+        )
+    )
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(subscription=s, event=event, payload=envelope, next_attempt_at=now)
+            for s in subscriptions
+        ]
+    )
+    _enqueue([d.pk for d in deliveries])
+    return deliveries
+
+
+def _enqueue(ids: list[int]) -> None:
+    from ..tasks import dataio_webhooks_deliver
+    from .imports import run_in_background
+
+    run_in_background(dataio_webhooks_deliver, ids)
+
+
+def webhook_deliver(*, delivery: WebhookDelivery, now: datetime | None = None) -> WebhookDelivery:
+    """Send one delivery now and record the outcome (and the next try on failure).
+
+    Runs outside any transaction: the HTTP request may take up to 10 s.
+    """
+    subscription = delivery.subscription
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Stammkunde-Webhooks/1",
+            "X-Stammkunde-Event": delivery.event,
+            "X-Stammkunde-Delivery": str(delivery.pk),
+            "X-Stammkunde-Timestamp": str(timestamp),
+            "X-Stammkunde-Signature": sign(
+                secret=subscription.secret, timestamp=timestamp, body=body
+            ),
+        },
+    )
+    code: int | None = None
+    error = ""
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            code = response.status
+    except urllib.error.HTTPError as exc:
+        code = exc.code
+        error = f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        error = str(getattr(exc, "reason", exc))[:500]
+    now = now or timezone.now()
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.response_code = code
+    delivery.error = error
+    if code is not None and 200 <= code < 300:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delivery.status = WebhookDelivery.Status.PENDING
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "last_attempt_at",
+            "response_code",
+            "error",
+            "status",
+            "next_attempt_at",
+        ]
+    )
+    return delivery
+
+
+def webhook_deliver_due(*, ids: list[int] | None = None, limit: int = 200) -> int:
+    """Send the pending deliveries that are due (or the given pending ones); return the count.
+
+    Each delivery is claimed first (its next try moved 5 minutes ahead, rows
+    locked with SKIP LOCKED on PostgreSQL) so that two workers never send the
+    same delivery at once; the HTTP requests run after that short transaction.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        qs = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        qs = qs.filter(pk__in=ids) if ids is not None else qs.filter(next_attempt_at__lte=now)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        claimed = list(qs.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+        WebhookDelivery.objects.filter(pk__in=claimed).update(next_attempt_at=now + LEASE)
+    for delivery in WebhookDelivery.objects.filter(pk__in=claimed).select_related("subscription"):
+        webhook_deliver(delivery=delivery)
+    return len(claimed)
+
+
+@transaction.atomic
+def webhook_resend(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Queue a copy of a delivery (same event and payload) to be sent now."""
+    copy = WebhookDelivery.objects.create(
+        subscription=delivery.subscription,
+        event=delivery.event,
+        payload=delivery.payload,
+        next_attempt_at=timezone.now(),
+    )
+    _enqueue([copy.pk])
+    return copy
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, actor: User, name: str, url: str, events: list[str], secret: str = ""
+) -> WebhookSubscription:
+    """Add a receiver for events (``["*"]`` for all); the secret is generated unless given."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Required."]
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        errors["url"] = ["An http(s) URL is required."]
+    unknown = sorted(set(events) - set(EVENTS) - {"*"})
+    if not events or unknown:
+        errors["events"] = [f"Choose from: {', '.join(EVENTS)} or *."]
+    if errors:
+        raise ApplicationError("The webhook subscription is not valid.", field_errors=errors)
+    subscription = WebhookSubscription(name=name.strip(), url=url, events=sorted(set(events)))
+    if secret:
+        subscription.secret = secret
+    subscription.save()
+    return subscription

@@ -1,0 +1,136 @@
+"""Set-based upserts: COPY into a TEMP staging table on PostgreSQL, executemany on SQLite.
+
+Both paths end in ``INSERT ... ON CONFLICT (key) DO UPDATE`` so that an
+import that meets a row written meanwhile updates it instead of failing.
+Callers collapse duplicate keys first: one statement may touch a row once.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+SQLITE_CHUNK = 900  # stays below every SQLite build's host-parameter limit
+
+
+def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    if isinstance(field, models.JSONField):
+        return lambda v: field.get_db_prep_save(v, connection)
+    return lambda v: v
+
+
+def adapted_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Iterable[list[Any]]:
+    """Yield rows with values in the database driver's form (field names in ``columns``)."""
+    adapters = [_adapter(model._meta.get_field(c)) for c in columns]  # type: ignore[arg-type]
+    for row in rows:
+        yield [a(v) if v is not None else None for a, v in zip(adapters, row, strict=True)]
+
+
+def _names(model: type[models.Model], columns: Sequence[str]) -> list[str]:
+    return [str(model._meta.get_field(c).column) for c in columns]  # type: ignore[union-attr]
+
+
+def upsert(
+    model: type[models.Model],
+    *,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    update: Sequence[str],
+    bump: str | None = None,
+) -> dict[Any, int]:
+    """Insert or update ``rows`` by the unique column ``key``; return ``{key: id}``.
+
+    ``update`` lists the columns an existing row takes from the file; ``bump``
+    names an integer column incremented on update (optimistic-lock version).
+    Must run inside the caller's transaction.
+    """
+    if not rows:
+        return {}
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    names = _names(model, columns)
+    key_col = str(model._meta.get_field(key).column)  # type: ignore[union-attr]
+    col_list = ", ".join(qn(n) for n in names)
+    sets = [f"{qn(n)} = EXCLUDED.{qn(n)}" for n in _names(model, update)]
+    if bump:
+        bump_col = qn(str(model._meta.get_field(bump).column))  # type: ignore[union-attr]
+        sets.append(f"{bump_col} = {table}.{bump_col} + 1")
+    action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+    key_index = list(columns).index(key)
+    values = adapted_rows(model, columns, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            stage = f"_stage_{model._meta.db_table}_{zlib.crc32(col_list.encode()):x}"
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {qn(stage)} AS "
+                f"SELECT {col_list} FROM {table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {qn(stage)}")
+            with cursor.cursor.copy(f"COPY {qn(stage)} ({col_list}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {qn(stage)} "
+                f"ON CONFLICT ({qn(key_col)}) {action} RETURNING id, {qn(key_col)}"
+            )
+            found = {k: i for i, k in cursor.fetchall()}
+            if len(found) < len(rows):  # DO NOTHING returns no row for existing keys
+                found.update(ids_by_key(model, key=key, keys=[r[key_index] for r in rows]))
+            return found
+        placeholders = ", ".join(["%s"] * len(names))
+        cursor.executemany(
+            f"INSERT INTO {table} ({col_list}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({qn(key_col)}) {action.replace('EXCLUDED', 'excluded')}",
+            list(values),
+        )
+    return ids_by_key(model, key=key, keys=[r[key_index] for r in rows])
+
+
+def ids_by_key(model: type[models.Model], *, key: str, keys: Sequence[Any]) -> dict[Any, int]:
+    """Return ``{key: id}`` for the stored rows among ``keys`` (chunked for SQLite)."""
+    found: dict[Any, int] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), SQLITE_CHUNK):
+        chunk = unique[start : start + SQLITE_CHUNK]
+        found.update(
+            (k, i)
+            for i, k in model._default_manager.filter(**{f"{key}__in": chunk}).values_list(
+                "id", key
+            )
+        )
+    return found
+
+
+def values_by_key(
+    model: type[models.Model], *, key: str, keys: Sequence[Any], fields: Sequence[str]
+) -> dict[Any, dict[str, Any]]:
+    """Return ``{key: {field: value}}`` of stored rows (chunked for SQLite)."""
+    found: dict[Any, dict[str, Any]] = {}
+    unique = list(dict.fromkeys(k for k in keys if k is not None))
+    for start in range(0, len(unique), SQLITE_CHUNK):
+        chunk = unique[start : start + SQLITE_CHUNK]
+        for row in model._default_manager.filter(**{f"{key}__in": chunk}).values(
+            "id", key, *fields
+        ):
+            found[row[key]] = row
+    return found
+
+
+def executemany(sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """Run one statement for many parameter rows (pipelined by psycopg 3)."""
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)

@@ -1,0 +1,171 @@
+"""Cell values as shops, POS and German Excel write them: amounts, dates, flags.
+
+Every parser takes the raw cell (text from CSV/JSON, or a typed value from
+xlsx) and returns a Python value or raises ``CellError`` with a message for
+people. ``decimal_comma`` says whether the file writes ``12,50`` (German
+Excel: ``;`` separated) or ``12.50``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Europe/Berlin")
+TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "j", "y", "x", "wahr"})
+FALSE_WORDS = frozenset({"0", "false", "no", "nein", "n", "falsch", ""})
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message says what was expected."""
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def text(raw: Any) -> str:
+    """Return the cell as stripped text (numbers from xlsx without a trailing ``.0``)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+_AMOUNT = re.compile(r"^[+-]?[0-9.,]+$")
+
+
+def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
+    """Return an amount; ``1.234,56`` and ``1,234.56`` both work, the file's style decides ``1,5``.
+
+    One separator that occurs once is a decimal separator unless exactly three
+    digits follow and it is the file's thousands separator (``1.250`` in a German
+    file is 1250). Two different separators: the last one is the decimal one.
+    """
+    if isinstance(raw, bool):
+        raise CellError("not an amount")
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(repr(raw))
+    if isinstance(raw, Decimal):
+        return raw
+    value = str(raw).strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
+    value = value.replace("EUR", "")
+    if not value or not _AMOUNT.match(value):
+        raise CellError(f"“{raw}” is not an amount")
+    commas, dots = value.count(","), value.count(".")
+    if commas and dots:
+        decimal_sep = "," if value.rfind(",") > value.rfind(".") else "."
+    elif commas or dots:
+        sep = "," if commas else "."
+        digits_after = len(value) - value.rfind(sep) - 1
+        thousands_of_file = "." if decimal_comma else ","
+        if value.count(sep) > 1 or (sep == thousands_of_file and digits_after == 3):
+            decimal_sep = "." if sep == "," else ","  # sep is a thousands separator
+        else:
+            decimal_sep = sep
+    else:
+        decimal_sep = "."
+    thousands = "," if decimal_sep == "." else "."
+    parts = value.replace(thousands, "")
+    if parts.count(decimal_sep) > 1:
+        raise CellError(f"“{raw}” is not an amount")
+    try:
+        return Decimal(parts.replace(decimal_sep, "."))
+    except InvalidOperation as exc:
+        raise CellError(f"“{raw}” is not an amount") from exc
+
+
+def int_value(raw: Any, *, decimal_comma: bool) -> int:
+    """Return a whole number (``3``, ``3,0`` and ``3.0`` are 3)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    try:
+        number = decimal_value(raw, decimal_comma=decimal_comma)
+    except CellError as exc:
+        raise CellError(f"“{raw}” is not a whole number") from exc
+    if number != number.to_integral_value():
+        raise CellError(f"“{raw}” is not a whole number")
+    return int(number)
+
+
+def bool_value(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = text(raw).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError(f"“{raw}” is not yes/no")
+
+
+_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%Y/%m/%d")
+_TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f")
+
+
+@lru_cache(maxsize=65536)
+def _parse_date(value: str) -> date:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(f"“{value}” is not a date (expected dd.mm.yyyy or yyyy-mm-dd)")
+
+
+@lru_cache(maxsize=65536)
+def _parse_datetime(value: str) -> datetime:
+    # ISO 8601 with an offset or "T" first: what APIs and JSON exports write.
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        day_part, _, time_part = value.partition(" ")
+        day = _parse_date(day_part)
+        clock = time(0, 0)
+        if time_part.strip():
+            for fmt in _TIME_FORMATS:
+                try:
+                    clock = datetime.strptime(time_part.strip(), fmt).time()
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise CellError(f"“{value}” is not a date and time")
+        parsed = datetime.combine(day, clock)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL_TZ)
+    return parsed.astimezone(UTC)
+
+
+def date_value(raw: Any) -> date:
+    """Return a date from ``dd.mm.yyyy``, ``yyyy-mm-dd``, ``dd.mm.yy`` or an xlsx date cell."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    value = text(raw)
+    if "T" in value or " " in value:
+        return _parse_datetime(value).astimezone(LOCAL_TZ).date()
+    return _parse_date(value)
+
+
+def datetime_value(raw: Any) -> datetime:
+    """Return an aware UTC time; times without an offset are Europe/Berlin local time."""
+    if isinstance(raw, datetime):
+        aware = raw if raw.tzinfo else raw.replace(tzinfo=LOCAL_TZ)
+        return aware.astimezone(UTC)
+    if isinstance(raw, date):
+        return datetime.combine(raw, time(0, 0), tzinfo=LOCAL_TZ).astimezone(UTC)
+    value = text(raw)
+    if not value:
+        raise CellError("empty date")
+    return _parse_datetime(value)
