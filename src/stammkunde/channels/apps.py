@@ -8,6 +8,9 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Channels")
 
     def ready(self) -> None:
+        from django.db import transaction
+
+        from stammkunde.core.hooks import hook_register
         from stammkunde.core.navigation import (
             CustomerPanel,
             NavItem,
@@ -17,6 +20,12 @@ class ChannelsConfig(AppConfig):
         from stammkunde.core.roles import ADMIN, has_role, is_internal
 
         from .selectors import customer_contact_panel_context
+        from .services import outbox_enqueue_reply
+
+        def email_public_reply(message: object) -> None:
+            transaction.on_commit(lambda: outbox_enqueue_reply(message))  # type: ignore[arg-type]
+
+        hook_register("ticket_public_reply", email_public_reply)
 
         register_nav(
             NavItem(

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record, diff, snapshot
 from stammkunde.core.errors import ApplicationError, ConflictError, validated
+from stammkunde.core.hooks import hook_run
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.models import Customer, Interaction
 from stammkunde.customers.selectors import customer_matching_email
@@ -358,9 +359,8 @@ def ticket_reply(
         body=body.strip(), channel=channel or locked.channel, created_at=now,
     )
     if public:
-        from stammkunde.channels.services import outbox_enqueue_reply  # emails it after commit
-
-        transaction.on_commit(lambda: outbox_enqueue_reply(message))
+        # The channels app emails it after commit (core.hooks, no upward import).
+        hook_run("ticket_public_reply", message=message)
         sla.sla_on_public_reply(locked, now=now)
         if locked.status in (Status.NEW, Status.REOPENED) and not then_status:
             _transition(locked, Status.OPEN, actor=actor, now=now)
