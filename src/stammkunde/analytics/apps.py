@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
@@ -11,9 +12,58 @@ class AnalyticsConfig(AppConfig):
 
     name = "stammkunde.analytics"
     label = "analytics"
+    verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from importlib.util import find_spec
+        from stammkunde.core.navigation import (
+            CustomerListFilter,
+            CustomerPanel,
+            NavItem,
+            register_customer_list_filter,
+            register_customer_panel,
+            register_nav,
+        )
+        from stammkunde.core.roles import is_internal
 
-        if find_spec("stammkunde.analytics.orm") is not None:
-            from . import orm  # noqa: F401
+        from . import (
+            orm,  # noqa: F401  (registers the Django models)
+            selectors,
+            views,
+        )
+
+        register_customer_panel(
+            CustomerPanel(
+                key="analytics",
+                title=_("Analytics"),
+                template="analytics/_customer_panel.html",
+                context=selectors.customer_analytics_context,
+                allowed=is_internal,
+                order=10,
+            )
+        )
+        register_nav(
+            NavItem(
+                label=_("Analytics"),
+                url_name="analytics:dashboard",
+                allowed=views.may_see_dashboard,
+                order=60,
+            )
+        )
+        register_customer_list_filter(
+            CustomerListFilter(
+                param="phase",
+                label=_("phase"),
+                choices=selectors.phase_choices,
+                apply=selectors.customers_in_phase,
+                order=10,
+            )
+        )
+        register_customer_list_filter(
+            CustomerListFilter(
+                param="risk",
+                label=_("churn risk"),
+                choices=selectors.risk_choices,
+                apply=selectors.customers_at_risk,
+                order=11,
+            )
+        )

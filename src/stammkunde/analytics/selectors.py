@@ -266,3 +266,42 @@ def cohort_table(*, user: User, as_of: date, max_months: int = 12) -> pd.DataFra
     if tx.empty:
         return None
     return cohort_retention(tx, customer_col="customer_id", date_col="date", max_months=max_months)
+
+
+# ------------------------------------------------------- customer list filters
+
+#: Risk bands of the customer list filter, matching the lifecycle cut-offs.
+RISK_BANDS = {"high": (0.9, 1.01), "medium": (0.75, 0.9), "low": (0.0, 0.75)}
+
+
+def phase_choices() -> list[tuple[str, str]]:
+    """Return (value, label) of the lifecycle phases in the UI language."""
+    return [(p, phase_label(p)) for p in PHASES]
+
+
+def risk_choices() -> list[tuple[str, Any]]:
+    """Return the churn-risk bands offered as a customer-list filter."""
+    from django.utils.translation import gettext
+
+    return [
+        ("high", gettext("high (≥ 90 %)")),
+        ("medium", gettext("medium (75–90 %)")),
+        ("low", gettext("low (< 75 %)")),
+    ]
+
+
+def customers_in_phase(qs: QuerySet[Customer], phase: str) -> QuerySet[Customer]:
+    """Narrow a customer queryset to those whose latest score is in ``phase``."""
+    return qs.filter(
+        id__in=CustomerScore.objects.filter(is_latest=True, phase=phase).values("customer_id")
+    )
+
+
+def customers_at_risk(qs: QuerySet[Customer], band: str) -> QuerySet[Customer]:
+    """Narrow a customer queryset to a churn-risk band of the latest score."""
+    low, high = RISK_BANDS[band]
+    return qs.filter(
+        id__in=CustomerScore.objects.filter(
+            is_latest=True, churn_risk__gte=low, churn_risk__lt=high
+        ).values("customer_id")
+    )

@@ -35,8 +35,24 @@ class CustomerPanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class CustomerListFilter:
+    """A filter an upper app adds to the customer list: a GET parameter with choices.
+
+    ``apply(queryset, value)`` narrows the customer queryset; it is only called
+    with one of ``choices()``'s values, so customers never import the app.
+    """
+
+    param: str
+    label: Any
+    choices: Callable[[], list[tuple[str, Any]]]
+    apply: Callable[[Any, str], Any]
+    order: int = 100
+
+
 _NAV: list[NavItem] = []
 _PANELS: list[CustomerPanel] = []
+_LIST_FILTERS: list[CustomerListFilter] = []
 
 
 def register_nav(item: NavItem) -> None:
@@ -47,6 +63,16 @@ def register_nav(item: NavItem) -> None:
 def register_customer_panel(panel: CustomerPanel) -> None:
     if all(p.key != panel.key for p in _PANELS):
         _PANELS.append(panel)
+
+
+def register_customer_list_filter(item: CustomerListFilter) -> None:
+    if all(f.param != item.param for f in _LIST_FILTERS):
+        _LIST_FILTERS.append(item)
+
+
+def customer_list_filters() -> list[CustomerListFilter]:
+    """Return the filters other apps added to the customer list, in order."""
+    return sorted(_LIST_FILTERS, key=lambda f: f.order)
 
 
 def navigation_for(user: User) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from stammkunde.core.access import User, access_object
 from stammkunde.core.models import AuditEntry
+from stammkunde.core.navigation import customer_list_filters
 
 from .models import Consent, Customer, EmailAddress, Interaction, PhoneNumber
 from .normalize import normalize_phone
@@ -22,6 +23,8 @@ class CustomerFilter:
     value_class: str = ""
     tag: str = ""
     prospect: str = ""  # "yes", "no" or ""
+    # (param, value) for filters registered by other apps (core.navigation).
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 def customer_list(*, user: User, filters: CustomerFilter) -> QuerySet[Customer]:
@@ -60,6 +63,11 @@ def customer_list(*, user: User, filters: CustomerFilter) -> QuerySet[Customer]:
         qs = qs.filter(first_purchase_at__isnull=True)
     elif filters.prospect == "no":
         qs = qs.filter(first_purchase_at__isnull=False)
+    chosen = dict(filters.extra)
+    for extra in customer_list_filters():
+        value = chosen.get(extra.param, "")
+        if value and value in {v for v, _ in extra.choices()}:
+            qs = extra.apply(qs, value)
     return qs.prefetch_related(
         Prefetch("emails", queryset=EmailAddress.objects.filter(is_primary=True))
     ).order_by("-id")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stammkunde.core.errors import ApplicationError
-from stammkunde.core.navigation import customer_panels_for
+from stammkunde.core.navigation import customer_list_filters, customer_panels_for
 from stammkunde.core.roles import has_role, roles_of
 
 from . import selectors, services
@@ -37,6 +37,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         value_class=request.GET.get("value_class", ""),
         tag=request.GET.get("tag", ""),
         prospect=request.GET.get("prospect", ""),
+        extra=tuple((f.param, request.GET.get(f.param, "")) for f in customer_list_filters()),
     )
     after_raw = request.GET.get("after", "")
     after = int(after_raw) if after_raw.isdigit() else None
@@ -51,6 +52,9 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "query": query.urlencode(),
         "kinds": Customer.Kind.choices,
+        "extra_filters": [
+            (f, dict(filters.extra).get(f.param, "")) for f in customer_list_filters()
+        ],
         "can_add": request.user.has_perm("customers.add_customer"),
     }
     is_htmx = bool(getattr(request, "htmx", False))
