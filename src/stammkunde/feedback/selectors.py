@@ -2,15 +2,78 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from stammkunde.core.access import User
-from stammkunde.customers.models import Customer
+import numpy as np
+import pandas as pd
+from django.apps import apps
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from .models import Response
+from stammkunde.core.access import User, access_object
+from stammkunde.core.roles import is_internal
+
+from . import analysis
+from .models import Answer, Invitation, QuestionType, Response, Survey, SurveyVersion
+from .sentiment import sentiment_score
+from .themes import Theme, ThemeModel
+from .tokens import key_from_token
+
+#: Dimensions the report can split by (label keys; the frame has one column each).
+DIMENSIONS = ("channel", "queue", "agent", "product", "category", "phase", "value_class", "survey")
 
 
-def customer_feedback_context(customer: Customer, user: User) -> dict[str, Any]:
+def survey_list(*, user: User) -> QuerySet[Survey]:
+    """Visible surveys with their answer counts."""
+    return (
+        Survey.objects.visible_to(user)
+        .select_related("current_version")
+        .annotate(n_responses=Count("versions__responses", distinct=True))
+        .order_by("name")
+    )
+
+
+def survey_get(*, user: User, pk: Any) -> Survey:
+    return access_object(Survey.objects.select_related("current_version"), user, pk=pk)
+
+
+def version_get(*, user: User, pk: Any) -> SurveyVersion:
+    return access_object(SurveyVersion.objects.select_related("survey"), user, pk=pk)
+
+
+def survey_draft(survey: Survey) -> SurveyVersion | None:
+    return survey.versions.filter(published_at__isnull=True).order_by("-number").first()
+
+
+def response_get(*, user: User, pk: Any) -> Response:
+    return access_object(
+        Response.objects.select_related("version__survey", "customer", "invitation"), user, pk=pk
+    )
+
+
+def invitation_by_token(token: str) -> tuple[Invitation | None, str]:
+    """Return (invitation, state) for a public link; state is ok/expired/used/invalid.
+
+    A tampered token fails the signature check before any lookup, so the
+    answer for it is the same as for an unknown one: "invalid".
+    """
+    key = key_from_token(token)
+    if key is None:
+        return None, "invalid"
+    invitation = (
+        Invitation.objects.select_related("version__survey", "customer").filter(key=key).first()
+    )
+    if invitation is None:
+        return None, "invalid"
+    if invitation.answered_at is not None or invitation.responses.exists():
+        return invitation, "used"
+    if invitation.expires_at <= timezone.now():
+        return invitation, "expired"
+    return invitation, "ok"
+
+
+def customer_feedback_context(customer: Any, user: User) -> dict[str, Any]:
     """Context of the customer-page panel: the latest survey answers."""
     responses = list(
         Response.objects.visible_to(user)
@@ -19,3 +82,224 @@ def customer_feedback_context(customer: Customer, user: User) -> dict[str, Any]:
         .order_by("-submitted_at")[:5]
     )
     return {"responses": responses}
+
+
+# --------------------------------------------------------------------- report
+
+
+def _ticket_fields() -> list[str]:
+    return [
+        "invitation__source_ticket__channel",
+        "invitation__source_ticket__queue__name",
+        "invitation__source_ticket__assignee__username",
+        "invitation__source_ticket__product__name",
+        "invitation__source_ticket__category__name",
+        "invitation__source_ticket__product__category__name",
+    ]
+
+
+def response_frame(
+    *, user: User, since: datetime | None = None, survey_id: int | None = None
+) -> pd.DataFrame:
+    """One row per visible response with scores and the report dimensions.
+
+    Channel, queue, agent, product and category come from the surveyed ticket
+    (category: the ticket's, else its product's); phase and value class are
+    the customer's when invited (analytics' phase at that time).
+    """
+    qs = Response.objects.visible_to(user)
+    if since is not None:
+        qs = qs.filter(submitted_at__gte=since)
+    if survey_id is not None:
+        qs = qs.filter(version__survey_id=survey_id)
+    cols = [
+        "id",
+        "submitted_at",
+        "nps",
+        "csat",
+        "ces",
+        "sentiment",
+        "channel",
+        "version__survey__name",
+        "invitation__phase",
+        "invitation__value_class",
+        "customer__value_class",
+        *_ticket_fields(),
+    ]
+    rows = list(qs.values_list(*cols))
+    frame = pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(
+        {
+            "id": frame["id"],
+            "submitted_at": pd.to_datetime(frame["submitted_at"], utc=True),
+            "nps": pd.to_numeric(frame["nps"]).astype(float),
+            "csat": pd.to_numeric(frame["csat"]).astype(float),
+            "ces": pd.to_numeric(frame["ces"]).astype(float),
+            "sentiment": pd.to_numeric(frame["sentiment"]).astype(float),
+            "channel": frame["invitation__source_ticket__channel"].fillna(frame["channel"]),
+            "queue": frame["invitation__source_ticket__queue__name"].fillna("–"),
+            "agent": frame["invitation__source_ticket__assignee__username"].fillna("–"),
+            "product": frame["invitation__source_ticket__product__name"].fillna("–"),
+            "category": frame["invitation__source_ticket__category__name"]
+            .fillna(frame["invitation__source_ticket__product__category__name"])
+            .fillna("–"),
+            "phase": frame["invitation__phase"].replace("", np.nan).fillna("–"),
+            "value_class": frame["invitation__value_class"]
+            .replace("", np.nan)
+            .fillna(frame["customer__value_class"].replace("", np.nan))
+            .fillna("–"),
+            "survey": frame["version__survey__name"],
+        }
+    )
+    return out
+
+
+def response_rates(*, user: User, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Invitations sent and answered per survey, with the rate and its Wilson interval."""
+    qs = Invitation.objects.visible_to(user).filter(sent_at__isnull=False)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    rows = (
+        qs.values("version__survey__name")
+        .annotate(invited=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)))
+        .order_by("version__survey__name")
+    )
+    out = []
+    for row in rows:
+        est = analysis.response_rate(row["answered"], row["invited"])
+        out.append({"survey": row["version__survey__name"], **row, "rate": est})
+    return out
+
+
+def feedback_report(
+    *, user: User, days: int = 365, by: str = "", survey_id: int | None = None
+) -> dict[str, Any]:
+    """Figures for the report page: overall NPS/CSAT/CES, monthly series, a split by ``by``."""
+    since = timezone.now() - timedelta(days=days)
+    frame = response_frame(user=user, since=since, survey_id=survey_id)
+    overall = {m: analysis.summarize(frame, metric=m) for m in analysis.METRICS}
+    monthly = {m: analysis.summarize(frame, metric=m, period="M") for m in analysis.METRICS}
+    split = {}
+    if by in DIMENSIONS:
+        split = {m: analysis.summarize(frame, metric=m, by=[by]) for m in analysis.METRICS}
+    return {
+        "n": len(frame),
+        "overall": {
+            m: (
+                analysis.Estimate(**df.iloc[0][["value", "low", "high", "n"]].to_dict())
+                if len(df)
+                else analysis.EMPTY
+            )
+            for m, df in overall.items()
+        },
+        "monthly": monthly,
+        "split": split,
+        "rates": response_rates(user=user, since=since),
+    }
+
+
+def _ticket_message_texts(*, since: datetime, limit: int) -> list[str]:
+    try:
+        message = apps.get_model("service", "Message")
+    except LookupError:
+        return []
+    return list(
+        message.objects.filter(direction="in", created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("body", flat=True)[:limit]
+    )
+
+
+def feedback_texts(
+    *, user: User, since: datetime, include_tickets: bool = True, limit: int = 20_000
+) -> list[str]:
+    """Free-text answers (and, for internal users, inbound ticket messages) since a date."""
+    answers = list(
+        Answer.objects.visible_to(user)
+        .filter(response__submitted_at__gte=since, question__type=QuestionType.TEXT)
+        .exclude(text="")
+        .order_by("-response__submitted_at")
+        .values_list("text", flat=True)[:limit]
+    )
+    if include_tickets and is_internal(user):
+        answers += [
+            t[:2000] for t in _ticket_message_texts(since=since, limit=limit) if t and t.strip()
+        ]
+    return answers
+
+
+def feedback_themes(
+    *, user: User, days: int = 365, n_themes: int = 8, include_tickets: bool = True
+) -> list[Theme]:
+    """Themes in free text and ticket messages of the last ``days`` (TF-IDF + NMF)."""
+    if not is_internal(user):
+        return []
+    texts = feedback_texts(
+        user=user, since=timezone.now() - timedelta(days=days), include_tickets=include_tickets
+    )
+    return ThemeModel(n_themes=n_themes).fit(texts).themes_
+
+
+# ------------------------------------------------------ signals for analytics
+
+
+def feedback_signals(*, as_of: date, window_days: int = 90) -> pd.DataFrame:
+    """Per customer: last survey score on a 1–5 scale and negative messages in the window.
+
+    The contract with analytics' unvoiced dissatisfaction
+    (``analytics.models.unvoiced``): index ``customer_id``, columns
+    ``survey_score_last`` (NPS 0–10 mapped linearly to 1–5, else CSAT 1–5,
+    else CES 1–7 mapped and reversed so that 1 = much effort = unhappy),
+    ``sentiment_last`` (the last free-text sentiment, −1..1) and
+    ``negative_messages_90d`` (answers and inbound ticket messages whose
+    sentiment is below −0.3). No access check: a system read for scoring.
+    """
+    end = timezone.make_aware(datetime.combine(as_of, time.max))
+    start = end - timedelta(days=window_days)
+    rows = list(
+        Response.objects.filter(customer__isnull=False, submitted_at__lte=end)
+        .order_by("customer_id", "submitted_at", "id")
+        .values_list("customer_id", "submitted_at", "nps", "csat", "ces", "sentiment")
+    )
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "at", "nps", "csat", "ces", "sentiment"]
+    ).astype({"nps": float, "csat": float, "ces": float, "sentiment": float})
+    score = (1 + frame["nps"] * 0.4).fillna(frame["csat"]).fillna(5 - (frame["ces"] - 1) * (4 / 6))
+    frame["score"] = score
+    last = frame.groupby("customer_id").last() if len(frame) else frame.set_index("customer_id")
+    result = pd.DataFrame(
+        {
+            "survey_score_last": last["score"] if len(last) else pd.Series(dtype=float),
+            "sentiment_last": last["sentiment"] if len(last) else pd.Series(dtype=float),
+        }
+    )
+    negative = (
+        frame[(frame["sentiment"] < -0.3) & (pd.to_datetime(frame["at"], utc=True) >= start)]
+        .groupby("customer_id")["sentiment"]
+        .count()
+    )
+    negative = negative.add(_negative_ticket_messages(start=start, end=end), fill_value=0)
+    result = result.join(negative.rename("negative_messages_90d"), how="outer")
+    result["negative_messages_90d"] = result["negative_messages_90d"].fillna(0).astype(int)
+    result.index.name = "customer_id"
+    return result
+
+
+def _negative_ticket_messages(*, start: datetime, end: datetime) -> pd.Series:
+    try:
+        message = apps.get_model("service", "Message")
+    except LookupError:
+        return pd.Series(dtype=float)
+    rows = message.objects.filter(
+        direction="in", created_at__gte=start, created_at__lte=end, ticket__customer__isnull=False
+    ).values_list("ticket__customer_id", "body")
+    counts: dict[int, int] = {}
+    for customer_id, body in rows.iterator(chunk_size=5000):
+        if sentiment_score(body[:2000]) < -0.3:
+            counts[customer_id] = counts.get(customer_id, 0) + 1
+    return pd.Series(counts, dtype=float)
+
+
+def text_sentiment(text: str) -> float:
+    """The sentiment score of one text (the lexicon scorer; see feedback.sentiment)."""
+    return sentiment_score(text)
