@@ -81,7 +81,9 @@ def wilson(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, 
     denom = 1 + z * z / n
     centre = (phat + z * z / (2 * n)) / denom
     half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
-    return (max(centre - half, 0.0), min(centre + half, 1.0))
+    low = 0.0 if successes == 0 else max(centre - half, 0.0)
+    high = 1.0 if successes == n else min(centre + half, 1.0)
+    return (low, high)
 
 
 def csat(scores: Iterable[float], *, confidence: float = 0.95) -> Estimate:

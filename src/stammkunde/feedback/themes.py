@@ -9,6 +9,7 @@ service, no model download. Django-free.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,41 @@ GERMAN_STOP_WORDS = frozenset(
     """.split()
 )
 STOP_WORDS = sorted(GERMAN_STOP_WORDS | set(ENGLISH_STOP_WORDS))
+
+# A small bilingual glossary of the shop's domain: English words and German
+# inflections map to one German term, so that "delivery late" and "Lieferung
+# verspätet" land in the same theme (TF-IDF alone cannot bridge languages).
+# Tunable per business; see docs/feedback.md.
+GLOSSARY: dict[str, str] = {
+    **dict.fromkeys(
+        "delivery delivered shipping shipment lieferungen geliefert".split(), "lieferung"
+    ),
+    **dict.fromkeys("parcel package pakete".split(), "paket"),
+    **dict.fromkeys("late verspätet verspätung delayed delay".split(), "spät"),
+    **dict.fromkeys("damaged beschädigte beschädigten".split(), "beschädigt"),
+    **dict.fromkeys("workshop werkstatttermin".split(), "werkstatt"),
+    **dict.fromkeys("repair repaired repairs reparaturen repariert".split(), "reparatur"),
+    **dict.fromkeys("brake brakes bremsen".split(), "bremse"),
+    **dict.fromkeys("staff employee employees mitarbeiterin mitarbeitern".split(), "mitarbeiter"),
+    **dict.fromkeys("advice consultation beratungen".split(), "beratung"),
+    **dict.fromkeys("friendly freundliche freundlichen".split(), "freundlich"),
+    **dict.fromkeys("competent kompetente kompetenten".split(), "kompetent"),
+    **dict.fromkeys("price prices expensive preise teure".split(), "preis"),
+    **dict.fromkeys("shop store filiale".split(), "laden"),
+    **dict.fromkeys("bike bicycle bikes fahrräder rad".split(), "fahrrad"),
+    **dict.fromkeys("appointment appointments termine".split(), "termin"),
+    **dict.fromkeys("invoice rechnungen".split(), "rechnung"),
+    **dict.fromkeys("refund refunds erstattet rückerstattung".split(), "erstattung"),
+    **dict.fromkeys("return returns retoure retouren zurückgeschickt".split(), "rückgabe"),
+    **dict.fromkeys("waited waiting wait gewartet wartezeit".split(), "warten"),
+    **dict.fromkeys("weeks wochen".split(), "woche"),
+}
+_WORD = re.compile(r"(?u)\b[^\W\d_]+\b")
+
+
+def normalise(text: str) -> str:
+    """Lower-case and map glossary words to their German term."""
+    return _WORD.sub(lambda m: GLOSSARY.get(m.group(0), m.group(0)), text.lower())
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,7 @@ class ThemeModel:
             return self
         vectorizer = TfidfVectorizer(
             lowercase=True,
+            preprocessor=normalise,
             stop_words=STOP_WORDS,
             token_pattern=r"(?u)\b[^\W\d_]{3,}\b",
             ngram_range=(1, 2),
