@@ -185,13 +185,13 @@ def ticket_page_context(*, user: User, ticket: Ticket) -> dict[str, Any]:
     language = ticket.customer.preferred_language if ticket.customer else "de"
     return {
         "ticket": ticket,
-        "messages": ticket_messages(ticket=ticket),
+        "conversation": ticket_messages(ticket=ticket),
         "goodwill": list(ticket.goodwill.select_related("requested_by", "decided_by")),
         "sla": sla.sla_state(ticket),
         "sidebar": customer_sidebar(user=user, customer=ticket.customer,
                                     exclude_ticket=ticket.pk),
-        "templates": list(ReplyTemplate.objects.filter(active=True)
-                          .order_by(~Q(language=language), "name")),
+        "templates": sorted(ReplyTemplate.objects.filter(active=True),
+                            key=lambda t: (t.language != language, t.name)),
         "macros": list(Macro.objects.all()),
         "root_causes": list(RootCause.objects.filter(active=True)),
         "queues": list(Queue.objects.visible_to(user)),
