@@ -67,8 +67,9 @@ class SinkHandler:
         self.messages: list[Any] = []
         self.reject: str | None = None
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if self.reject:
             return self.reject
         envelope.rcpt_tos.append(address)

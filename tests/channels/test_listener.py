@@ -33,8 +33,9 @@ def test_lmtp_delivery_stores_the_mail_once_and_answers_per_recipient(lmtp_liste
     Mailbox.objects.create(name="werkstatt", address="werkstatt@shop.example", queue=queue)
     # when
     with smtplib.LMTP("127.0.0.1", lmtp_listener) as lmtp:
-        refused = lmtp.sendmail("erika@example.de",
-                                ["werkstatt@shop.example", "service@shop.example"], mail())
+        refused = lmtp.sendmail(
+            "erika@example.de", ["werkstatt@shop.example", "service@shop.example"], mail()
+        )
         # LMTP answers once per recipient (RFC 2033); smtplib reads only the first.
         second_recipient = lmtp.getreply()
         again = lmtp.sendmail("erika@example.de", ["werkstatt@shop.example"], mail())
@@ -43,7 +44,9 @@ def test_lmtp_delivery_stores_the_mail_once_and_answers_per_recipient(lmtp_liste
     assert second_recipient[0] == 250
     assert Ticket.objects.get().queue == queue
     assert sorted(InboundMessage.objects.values_list("result", flat=True)) == [
-        "duplicate", "new_ticket"]
+        "duplicate",
+        "new_ticket",
+    ]
     assert set(InboundMessage.objects.values_list("source", flat=True)) == {"lmtp"}
 
 
@@ -73,7 +76,11 @@ def test_mail_ingest_prints_one_json_line_per_file(tmp_path, capsys) -> None:
     # then
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["result"] for line in lines] == [
-        "new_ticket", "auto_reply", "quarantined", "duplicate"]
+        "new_ticket",
+        "auto_reply",
+        "quarantined",
+        "duplicate",
+    ]
     assert lines[0]["ticket"] == Ticket.objects.get().number
     assert lines[0]["file"] == str(good)
     assert "header" in lines[2]["reason"]
@@ -83,11 +90,16 @@ def test_mail_ingest_reads_standard_input(tmp_path) -> None:
     """Through the installed console script, as an MTA pipe would call it."""
     # The subprocess uses its own SQLite database under tmp_path.
     env = {"STAMMKUNDE_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-m", "stammkunde.cli", "migrate", "-v0"], env=env,
-                   check=True, timeout=300)
-    done = subprocess.run([sys.executable, "-m", "stammkunde.cli", "mail", "ingest"],
-                          input=b"garbage without headers", env=env, capture_output=True,
-                          timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "stammkunde.cli", "migrate", "-v0"], env=env, check=True, timeout=300
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "stammkunde.cli", "mail", "ingest"],
+        input=b"garbage without headers",
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     line = json.loads(done.stdout)
     assert line["file"] == "-"

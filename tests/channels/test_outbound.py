@@ -22,8 +22,9 @@ def _ticket_from_mail() -> Ticket:
     return Ticket.objects.get(pk=result.ticket_id)
 
 
-def _agent_reply(agent, ticket, django_capture_on_commit_callbacks, body="Wir kümmern uns.") \
-        -> OutboxMessage:
+def _agent_reply(
+    agent, ticket, django_capture_on_commit_callbacks, body="Wir kümmern uns."
+) -> OutboxMessage:
     with django_capture_on_commit_callbacks(execute=True):
         message = ticket_reply(actor=agent, ticket=ticket, body=body)
     return OutboxMessage.objects.get(service_message=message)
@@ -127,11 +128,22 @@ def test_the_full_thread_ends_up_as_one_ticket(
     outbox_send_due()
     sent = smtp_server.messages[0]
     # when: a reply keeps only In-Reply-To to our mail
-    r1 = mail_ingest(raw=mail(message_id="<r1@kunde.de>", subject=f"Re: {sent['Subject']}",
-                              in_reply_to=sent["Message-ID"], body="Danke!"))
+    r1 = mail_ingest(
+        raw=mail(
+            message_id="<r1@kunde.de>",
+            subject=f"Re: {sent['Subject']}",
+            in_reply_to=sent["Message-ID"],
+            body="Danke!",
+        )
+    )
     # and another client drops References and In-Reply-To but keeps the subject
-    r2 = mail_ingest(raw=mail(message_id="<r2@handy.de>", subject=f"AW: {sent['Subject']}",
-                              body="Noch eine Frage vom Handy."))
+    r2 = mail_ingest(
+        raw=mail(
+            message_id="<r2@handy.de>",
+            subject=f"AW: {sent['Subject']}",
+            body="Noch eine Frage vom Handy.",
+        )
+    )
     # then
     assert (first.result, r1.result, r2.result) == ("new_ticket", "appended", "appended")
     assert {r1.ticket_id, r2.ticket_id} == {ticket.pk}

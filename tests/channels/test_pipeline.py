@@ -45,8 +45,14 @@ def test_the_same_message_twice_is_a_duplicate_and_keeps_both_raws(queue) -> Non
 
 def test_a_reply_with_in_reply_to_is_appended(queue) -> None:
     first = mail_ingest(raw=mail())
-    reply = mail_ingest(raw=mail(message_id="<m2@example.de>", subject="Re: Bremse",
-                                 in_reply_to="<m1@example.de>", body="Noch etwas."))
+    reply = mail_ingest(
+        raw=mail(
+            message_id="<m2@example.de>",
+            subject="Re: Bremse",
+            in_reply_to="<m1@example.de>",
+            body="Noch etwas.",
+        )
+    )
     assert reply.result == "appended"
     assert reply.ticket_id == first.ticket_id
     assert Message.objects.filter(ticket_id=first.ticket_id).count() == 2
@@ -55,17 +61,29 @@ def test_a_reply_with_in_reply_to_is_appended(queue) -> None:
 def test_a_ticket_number_in_the_subject_threads_only_for_the_customer(queue) -> None:
     first = mail_ingest(raw=mail())
     number = Ticket.objects.get(pk=first.ticket_id).number
-    own = mail_ingest(raw=mail(message_id="<m3@example.de>", subject=f"Re: x [#{number}]",
-                               body="Antwort ohne References"))
-    stranger = mail_ingest(raw=mail(sender="evil@example.org", message_id="<m4@example.org>",
-                                    subject=f"Re: x [#{number}]", body="Ich will rein"))
+    own = mail_ingest(
+        raw=mail(
+            message_id="<m3@example.de>",
+            subject=f"Re: x [#{number}]",
+            body="Antwort ohne References",
+        )
+    )
+    stranger = mail_ingest(
+        raw=mail(
+            sender="evil@example.org",
+            message_id="<m4@example.org>",
+            subject=f"Re: x [#{number}]",
+            body="Ich will rein",
+        )
+    )
     assert own.result == "appended" and own.ticket_id == first.ticket_id
     assert stranger.result == "new_ticket" and stranger.ticket_id != first.ticket_id
 
 
 def test_a_vacation_reply_opens_no_ticket(queue) -> None:
-    result = mail_ingest(raw=mail(subject="Abwesenheitsnotiz: Bremse",
-                                  headers={"Auto-Submitted": "auto-replied"}))
+    result = mail_ingest(
+        raw=mail(subject="Abwesenheitsnotiz: Bremse", headers={"Auto-Submitted": "auto-replied"})
+    )
     assert result.result == "auto_reply"
     assert Ticket.objects.count() == 0
 
