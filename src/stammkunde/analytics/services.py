@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from stammkunde.core.bulk import bulk_insert
@@ -237,13 +237,14 @@ def chunk_score_write(
     latest = bool(fit.get("becomes_latest", True))
     ids = scores.index.to_numpy().tolist()
     now = timezone.now()
+    # Range filters, not "IN (ids)": every customer with orders in the range is in
+    # this chunk, and a 20,000-element IN list costs seconds to build and parse.
+    in_range = {"customer_id__gte": id_range[0], "customer_id__lte": id_range[1]}
     with transaction.atomic():
-        CustomerScore.objects.filter(scored_at=as_of, customer_id__in=ids).delete()
-        PhaseChange.objects.filter(changed_on=as_of, customer_id__in=ids).delete()
+        CustomerScore.objects.filter(scored_at=as_of, **in_range).delete()
+        PhaseChange.objects.filter(changed_on=as_of, **in_range).delete()
         if latest:
-            CustomerScore.objects.filter(is_latest=True, customer_id__in=ids).update(
-                is_latest=False
-            )
+            CustomerScore.objects.filter(is_latest=True, **in_range).update(is_latest=False)
         values = [scores[c].tolist() for c in _SCORE_COLUMNS]
         for money in ("monetary", "clv_12m"):
             values[_SCORE_COLUMNS.index(money)] = [
@@ -280,13 +281,20 @@ def chunk_score_write(
             threshold=threshold,
         )
         if latest:
-            for value_class in ("A", "B", "C"):
-                members = scores.index[scores["value_class"].to_numpy() == value_class].tolist()
-                if members:
-                    Customer.objects.filter(id__in=members).exclude(value_class=value_class).update(
-                        value_class=value_class
-                    )
+            _value_classes_copy(as_of=as_of, id_range=id_range)
     return len(ids)
+
+
+def _value_classes_copy(*, as_of: date, id_range: tuple[int, int]) -> None:
+    """Copy the new value classes onto the customers of the range (changed rows only)."""
+    new_class = Subquery(
+        CustomerScore.objects.filter(customer_id=OuterRef("pk"), scored_at=as_of).values(
+            "value_class"
+        )[:1]
+    )
+    Customer.objects.filter(
+        id__gte=id_range[0], id__lte=id_range[1], scores__scored_at=as_of
+    ).exclude(value_class=new_class).update(value_class=new_class)
 
 
 def _events_raise(
