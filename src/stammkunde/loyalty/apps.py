@@ -1,14 +1,38 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LoyaltyConfig(AppConfig):
     name = "stammkunde.loyalty"
     label = "loyalty"
+    verbose_name = _("Loyalty")
 
     def ready(self) -> None:
         from stammkunde.core.hooks import hook_register
+        from stammkunde.core.navigation import (
+            CustomerPanel,
+            NavItem,
+            register_customer_panel,
+            register_nav,
+        )
+        from stammkunde.core.roles import is_internal
 
-        from .services import points_accrue_for_order
+        from .selectors import customer_loyalty_context
+        from .services import points_accrue_for_order, points_reverse_for_return
 
-        # An order earns points (skips customers without a loyalty account).
+        # An order earns points, a return takes them back (both skip non-members).
         hook_register("order_created", points_accrue_for_order)
+        hook_register("return_created", points_reverse_for_return)
+        register_customer_panel(
+            CustomerPanel(
+                key="loyalty",
+                title=_("Loyalty"),
+                template="loyalty/_customer_panel.html",
+                context=customer_loyalty_context,
+                allowed=is_internal,
+                order=30,
+            )
+        )
+        register_nav(
+            NavItem(label=_("Loyalty"), url_name="loyalty:reports", allowed=is_internal, order=40)
+        )

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from stammkunde.commerce.models import Order, Product, ProductCategory
 from stammkunde.core.access import User, VisibleQuerySet
@@ -197,9 +198,9 @@ class PointsEntry(models.Model):
     class Kind(models.TextChoices):
         EARN = "earn", _("earned")
         REDEEM = "redeem", _("redeemed")
-        EXPIRE = "expire", _("expired")
+        EXPIRE = "expire", pgettext_lazy("loyalty", "expired")
         ADJUST = "adjust", _("adjusted")
-        REVERSE = "reverse", _("reversed")
+        REVERSE = "reverse", pgettext_lazy("loyalty", "reversed")
 
     account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

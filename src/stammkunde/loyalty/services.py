@@ -557,7 +557,8 @@ def points_reverse_for_return(*, ret: Return, at: dt.datetime | None = None) -> 
     )
     if due <= 0:
         return None
-    at = at or timezone.now()
+    # The return's own time, so that the hook and a later explicit call agree.
+    at = at or ret.returned_at
     _expire_due(locked, timezone.localtime(at).date(), at)
     own_lot = PointsLot.objects.filter(entry=earned_entry).first()
     taken = _lots_take(locked, min(due, locked.balance), first=own_lot)
@@ -615,10 +616,11 @@ def _order_points(account: LoyaltyAccount, order: Order) -> int:
 def points_accrue_for_order(order: Order) -> Booking | None:
     """Credit the points an order earns; skip customers without an account (None).
 
-    Called at the end of ``commerce.services.order_create`` inside its
-    transaction. Books, each idempotent: the order's points (key
-    ``order:<id>``), the first-purchase bonus, the referral rewards after the
-    referee's first paid order, and stamps for service lines.
+    Runs through the ``order_created`` hook at the end of
+    ``commerce.services.order_create``, inside its transaction. Books, each
+    idempotent: the order's points (key ``order:<id>``), the first-purchase
+    bonus, the referral rewards after the referee's first paid order, and
+    stamps for service lines.
     """
     if order.status != Order.Status.PAID or order.currency != "EUR":
         return None
@@ -1235,3 +1237,26 @@ def self_service_account_id(token: str) -> int | None:
     except signing.BadSignature:
         return None
     return int(value) if value.isdigit() else None
+
+
+# --- program configuration -----------------------------------------------------------------
+
+
+@transaction.atomic
+def program_configure(*, actor: User, program_form: Any, formsets: list[Any]) -> LoyaltyProgram:
+    """Save a program and its tiers, category multipliers and stamp cards in one step.
+
+    The forms are validated by the caller; this saves them together (all or
+    nothing) and leaves an audit entry.
+    """
+    program = program_form.save()
+    for formset in formsets:
+        formset.instance = program
+        formset.save()
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=program,
+        changes={k: [None, str(v)] for k, v in program_form.cleaned_data.items()},
+    )
+    return program
