@@ -18,6 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/stammkunde migrate --noinput -v0
 	$(BIN)/stammkunde demo --customers $(DEMO_CUSTOMERS) --seed 1 --if-empty
+	$(BIN)/stammkunde analytics score
 	$(BIN)/stammkunde demo_admin
 	STAMMKUNDE_DEBUG=1 $(BIN)/stammkunde runserver 127.0.0.1:8000
 
