@@ -60,6 +60,7 @@ QUALITY = {
 }
 SHORT_MONDAY_HOURS = (8, 12)
 SHORT_FACTOR = 0.7
+MIN_COVER = 3.0
 
 
 @dataclass(frozen=True)
@@ -172,9 +173,9 @@ def _roster_rows(
     # so the demo stays fast), staffed hour by hour with one agent to spare.
     recent = history[history.index >= history.index[-1].normalize() - pd.Timedelta(days=27)]
     slots = pd.date_range(pd.Timestamp(week), periods=7 * 96, freq="15min")
-    key = [recent.index.dayofweek, recent.index.hour * 60 + recent.index.minute]
+    key = [recent.index.day_of_week, recent.index.hour * 60 + recent.index.minute]
     mean = recent.groupby(key).mean()
-    cells = pd.MultiIndex.from_arrays([slots.dayofweek, slots.hour * 60 + slots.minute])
+    cells = pd.MultiIndex.from_arrays([slots.day_of_week, slots.hour * 60 + slots.minute])
     forecast = pd.DataFrame(mean.reindex(cells).to_numpy(), index=slots, columns=mean.columns)
     forecast["aht_s"] = (forecast["handle_s"] / forecast["contacts"]).where(
         forecast["contacts"] > 0, queue.aht_s
@@ -192,7 +193,8 @@ def _roster_rows(
     hourly = required.groupby(required.index.floor("60min")).max()
     rows = []
     for start, agents in hourly.items():
-        planned = float(agents) + 1.0 if agents > 0 else 0.0
+        # One agent to spare, and a minimum cover for the trickle of night mails and calls.
+        planned = max(float(agents) + 1.0, MIN_COVER)
         if start.weekday() == 0 and SHORT_MONDAY_HOURS[0] <= start.hour < SHORT_MONDAY_HOURS[1]:
             planned = np.floor(float(agents) * SHORT_FACTOR)
         if planned > 0:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from django.apps import apps
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,12 +94,14 @@ def _volumes(user: User, queue: str, channel: str) -> Any:
 
 
 def _fingerprint(user: User, queue: str, channel: str) -> str:
+    # Content, not row ids: a reloaded identical history reuses the fitted forecast.
     stats = _volumes(user, queue, channel).aggregate(
         n=Count("id"),
-        top=Max("id"),
         contacts=Sum("contacts"),
         handled=Sum("handled_seconds"),
+        first=Min("interval_start"),
         last=Max("interval_start"),
+        minutes=Sum("interval_minutes"),
     )
     return hashlib.sha1(repr(sorted(stats.items())).encode()).hexdigest()[:16]
 

@@ -1,0 +1,181 @@
+"""Planning pages: what a team lead sees, and what others must not."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import plotly
+import pytest
+
+from stammkunde.core.models import ServicePartner
+from tests.workforce import factories
+
+pytestmark = pytest.mark.django_db
+WEEK = "2026-03-02"
+PLANNER_PAGES = [
+    "/workforce/",
+    f"/workforce/forecast/?week={WEEK}",
+    f"/workforce/staffing/?week={WEEK}",
+    f"/workforce/scenario/?queue=Telefon&start={WEEK}&days=3&uplift_percent=40",
+    "/workforce/imports/",
+]
+
+
+@pytest.fixture
+def team_lead(make_user):
+    return make_user("team_lead")
+
+
+@pytest.fixture
+def planned_queue():
+    factories.history(days=21)
+    factories.target()
+
+
+def test_team_lead_sees_forecast_staffing_scenario_and_import_pages(
+    client, team_lead, planned_queue
+):
+    # given
+    client.force_login(team_lead)
+    # when / then
+    for url in PLANNER_PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"cdn.plot.ly" not in response.content
+    forecast = client.get(PLANNER_PAGES[1])
+    assert f"/workforce/plotly-{plotly.__version__}.js".encode() in forecast.content
+    assert b"WAPE" in forecast.content
+
+
+def test_planning_appears_in_the_navigation_of_a_team_lead_only(client, team_lead, agent):
+    # given / when
+    client.force_login(team_lead)
+    lead_page = client.get("/workforce/imports/").content.decode()
+    client.force_login(agent)
+    agent_page = client.get("/customers/").content.decode()
+    # then
+    assert 'href="/workforce/"' in lead_page
+    assert 'href="/workforce/"' not in agent_page
+
+
+def test_staffing_page_shows_where_the_roster_falls_short(client, team_lead, planned_queue):
+    # given: nobody planned on Monday 08:00-12:00, enough agents otherwise
+    client.force_login(team_lead)
+    for start, end, agents in (("00:00", "08:00", 40), ("12:00", "00:00", 40)):
+        client.post(
+            "/workforce/staffing/roster/",
+            {"queue": "Telefon", "day": WEEK, "start": start, "end": end, "agents": agents},
+        )
+    # when
+    response = client.get(f"/workforce/staffing/?queue=Telefon&week={WEEK}&format=csv")
+    # then
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    short = [
+        r["interval_start"][11:16]
+        for r in rows
+        if r["status"] == "under" and r["interval_start"].startswith(WEEK)
+    ]
+    assert short and min(short) >= "08:00" and max(short) < "12:00"
+
+
+def test_scenario_page_shows_agents_to_add(client, team_lead, planned_queue):
+    # given
+    client.force_login(team_lead)
+    # when
+    response = client.get(PLANNER_PAGES[3])
+    # then
+    assert response.status_code == 200
+    assert response.context["outcome"].extra_agent_hours > 0
+    assert response.context["outcome"].peak_add > 0
+
+
+def test_agent_without_planning_rights_gets_403_everywhere(client, agent, planned_queue):
+    # given
+    client.force_login(agent)
+    # when / then
+    for url in [*PLANNER_PAGES, "/workforce/scorecards/"]:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/workforce/staffing/roster/", {}).status_code == 403
+
+
+def test_partner_agent_sees_only_its_own_scorecard_and_404_for_another(client, make_user):
+    # given
+    nord = ServicePartner.objects.create(name="Nord")
+    sued = ServicePartner.objects.create(name="Süd")
+    factories.contract(nord)
+    factories.contract(sued)
+    factories.history(days=14, partner=nord, quality=(0.9, 0.7, 0.05))
+    factories.history(days=14, partner=sued, quality=(0.6, 0.5, 0.2), seed=4)
+    client.force_login(make_user("partner_agent", partner=nord))
+    # when
+    overview = client.get("/workforce/scorecards/?period=month&since=2026-01-01")
+    own = client.get(f"/workforce/scorecards/partner/{nord.pk}/?since=2026-01-01")
+    other = client.get(f"/workforce/scorecards/partner/{sued.pk}/")
+    planning = client.get("/workforce/staffing/")
+    # then
+    assert overview.status_code == own.status_code == 200
+    assert [c["group"] for c in overview.context["cards"]] == ["Nord"]
+    assert "Süd" not in overview.content.decode()
+    assert other.status_code == 404
+    assert planning.status_code == 403
+
+
+def test_team_lead_compares_two_partners_side_by_side_with_ola_verdicts(client, team_lead):
+    # given
+    nord = ServicePartner.objects.create(name="Nord")
+    sued = ServicePartner.objects.create(name="Süd")
+    factories.contract(nord)
+    factories.contract(sued)
+    factories.history(days=14, partner=nord, quality=(0.9, 0.7, 0.05))
+    factories.history(days=14, partner=sued, quality=(0.6, 0.5, 0.2), seed=4)
+    client.force_login(team_lead)
+    # when
+    response = client.get("/workforce/scorecards/?period=week&since=2026-01-01")
+    # then
+    cards = {c["group"]: c for c in response.context["cards"]}
+    assert set(cards) == {"Nord", "Süd"}
+    assert cards["Nord"]["ola_met"] and not cards["Süd"]["ola_met"]
+    assert cards["Nord"]["cost_per_contact"] == pytest.approx(4.0)
+
+
+def test_scorecard_csv_neutralises_formula_cells(client, team_lead):
+    # given: a partner whose name a spreadsheet would run as a formula
+    evil = ServicePartner.objects.create(name='=HYPERLINK("http://x")')
+    factories.contract(evil)
+    factories.history(days=7, partner=evil, quality=(0.9, 0.7, 0.05))
+    client.force_login(team_lead)
+    # when
+    response = client.get("/workforce/scorecards/?period=month&since=2026-01-01&format=csv")
+    # then
+    text = response.content.decode("utf-8-sig")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "'=HYPERLINK" in text
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_import_page_lists_bad_lines_and_stores_nothing(client, team_lead):
+    # given
+    client.force_login(team_lead)
+    upload = io.BytesIO(
+        b"queue,channel,interval_start,contacts\nTelefon,phone,2026-03-02T08:00,-1\n"
+    )
+    upload.name = "v.csv"
+    # when
+    response = client.post("/workforce/imports/", {"kind": "volumes", "volumes-file": upload})
+    # then
+    assert response.status_code == 200
+    assert "line 2" in response.content.decode()
+    from stammkunde.workforce.models import ContactVolume
+
+    assert not ContactVolume.objects.exists()
+
+
+def test_plotly_bundle_is_served_locally_with_long_cache(client):
+    # given / when
+    response = client.get(f"/workforce/plotly-{plotly.__version__}.js", HTTP_ACCEPT_ENCODING="gzip")
+    # then
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]
+    assert response["Content-Encoding"] == "gzip"
+    assert client.get("/workforce/plotly-0.0.1.js").status_code == 404
