@@ -138,7 +138,10 @@ def test_choice_answers_are_checked_against_the_offered_choices(nps_survey, cust
         )  # fmt: skip
     assert q(nps_survey, 3) in exc.value.field_errors
     result = services.response_submit(
-        answers={q(nps_survey, 1): 8, q(nps_survey, 3): "Preis", q(nps_survey, 4): ["Lieferung", "Werkstatt"]},
+        answers={
+            q(nps_survey, 1): 8, q(nps_survey, 3): "Preis",
+            q(nps_survey, 4): ["Lieferung", "Werkstatt"],
+        },
         version=version, customer=customer, source=Response.Source.API,
     )  # fmt: skip
     assert result.response.nps == 8
@@ -226,7 +229,9 @@ def test_publishing_freezes_the_wording_answers_keep_their_version(csat_survey, 
     # when: the wording changes and is published
     services.survey_update(
         actor=None, survey=csat_survey, data={},
-        questions=[{"type": "csat", "text_de": "Wie zufrieden sind Sie insgesamt?", "text_en": "Overall?"}],
+        questions=[
+            {"type": "csat", "text_de": "Wie zufrieden sind Sie insgesamt?", "text_en": "Overall?"}
+        ],
     )  # fmt: skip
     v2 = services.survey_publish(actor=None, survey=csat_survey)
     # then
