@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from stammkunde.customers.models import Consent, Customer
 from .models.lifecycle import PHASE_LABELS, PHASES
 from .models.rfm import SEGMENT_LABELS
 from .models.unvoiced import EVIDENCE_PHRASES
-from .orm import AnalyticsEvent, CustomerScore, ModelRun
+from .orm import AnalyticsEvent, CustomerScore, ModelRun, PhaseChange
 
 
 def _day_end(as_of: date) -> datetime:
@@ -192,7 +192,8 @@ def phase_label(phase: str) -> str:
 
 def customer_score_get(*, user: User, customer: Customer) -> CustomerScore | None:
     """Return the customer's latest score if the user may see it."""
-    return CustomerScore.objects.visible_to(user).filter(customer=customer, is_latest=True).first()
+    found = CustomerScore.objects.visible_to(user).filter(customer=customer, is_latest=True)
+    return cast("CustomerScore | None", found.first())
 
 
 def customer_analytics_context(customer: Customer, user: User) -> dict[str, Any]:
@@ -213,13 +214,18 @@ def customer_analytics_context(customer: Customer, user: User) -> dict[str, Any]
         ],
         "risk_percent": round(score.churn_risk * 100),
         "alive_percent": round(score.p_alive * 100),
-        "history": list(customer.phase_changes.order_by("-changed_on")[:5]),
+        "history": list(
+            PhaseChange.objects.visible_to(user)
+            .filter(customer=customer)
+            .order_by("-changed_on")[:5]
+        ),
     }
 
 
 def run_latest(*, user: User) -> ModelRun | None:
     """Return the newest finished scoring run the user may see."""
-    return ModelRun.objects.visible_to(user).filter(status=ModelRun.Status.DONE).first()
+    found = ModelRun.objects.visible_to(user).filter(status=ModelRun.Status.DONE)
+    return cast("ModelRun | None", found.first())
 
 
 def dashboard_data(*, user: User) -> dict[str, Any]:
