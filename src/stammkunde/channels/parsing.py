@@ -16,9 +16,12 @@ Real mail is broken in every way imaginable; the rules here are:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import hashlib
 import html as html_lib
+import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -225,9 +228,31 @@ def header_text(msg: Message, name: str, defects: list[str] | None = None) -> st
             defects.append(f"unparseable {name} header")
         text = _decode_words(raw)
     text = clean_text(text)
-    if "=?" in text:  # words policy.default could not decode: try the lenient decoder
-        text = clean_text(_decode_words(text))
+    if "=?" in text:  # words policy.default could not decode: try the lenient decoders
+        text = clean_text(_lenient_words(_decode_words(text)))
     return " ".join(text.split())
+
+
+_LOOSE_WORD = re.compile(r"=\?([\w.:-]+)(?:\*[\w-]+)?\?([qQbB])\?([^?\s]*)(?:\?=)?")
+
+
+def _lenient_words(text: str) -> str:
+    """Decode encoded words that lack their terminator or padding (seen in the wild)."""
+
+    def one(match: re.Match[str]) -> str:
+        charset, encoding, payload = match.groups()
+        try:
+            if encoding in "bB":
+                data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=False)
+            else:
+                data = quopri.decodestring(
+                    payload.replace("_", " ").encode("ascii", "replace"), header=True
+                )
+        except (ValueError, binascii.Error):
+            return match.group(0)
+        return decode_bytes(data, charset)
+
+    return _LOOSE_WORD.sub(one, text)
 
 
 _MSGID = re.compile(r"<([^<>\s]{1,900})>")
@@ -695,7 +720,7 @@ def parse_message(raw: bytes, *, limits: Limits | None = None) -> ParsedMail:
         text = f"Calendar invitation: {walker.calendar_summary}"
     if not text.strip() and parsed.is_encrypted:
         text = "(encrypted message, see attachment)"
-    parsed.text = text.replace("\r\n", "\n").strip()
+    parsed.text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     classify(msg, parsed)
     return parsed
 

@@ -130,6 +130,13 @@ def _process(inbound: InboundMessage, *, now: datetime) -> IngestResult:
     try:
         parsed = parsing.parse_message(raw, limits=mail_limits())
     except parsing.MailRejected as exc:
+        original = (
+            InboundMessage.objects.filter(dedupe_key="raw:" + inbound.sha256)
+            .exclude(pk=inbound.pk)
+            .first()
+        )
+        if original is not None:
+            return _store_duplicate(inbound, original)
         return _store_quarantine(inbound, reason=exc.reason, key="raw:" + inbound.sha256)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
         log.exception("parser failed on inbound message")
