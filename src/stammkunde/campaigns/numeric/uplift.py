@@ -46,6 +46,13 @@ class TLearnerUplift(NumericModel):
         "intercept_control_",
     )
     model_version: ClassVar[int] = 1
+    # Learned (exist only after fit).
+    mean_: np.ndarray
+    scale_: np.ndarray
+    coef_treatment_: np.ndarray
+    intercept_treatment_: float
+    coef_control_: np.ndarray
+    intercept_control_: float
 
     def __init__(self, *, C: float = 1.0, max_iter: int = 1000) -> None:  # noqa: N803
         self.C = C
