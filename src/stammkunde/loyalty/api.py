@@ -35,7 +35,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key") or request.data.get("idempotency_key") or ""
+    body = request.data if isinstance(request.data, dict) else {}
+    key = request.headers.get("Idempotency-Key") or body.get("idempotency_key") or ""
     if not isinstance(key, str) or not key.strip():
         raise ApplicationError(
             "An Idempotency-Key header or idempotency_key field is required.",

@@ -8,6 +8,7 @@ account).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -20,9 +21,11 @@ from stammkunde.core.access import User, VisibleQuerySet
 from stammkunde.core.roles import is_internal
 from stammkunde.customers.models import Customer
 
+_M = TypeVar("_M", bound=models.Model)
 
-class InternalOnlyQuerySet(VisibleQuerySet[models.Model]):
-    def visible_to(self, user: User) -> InternalOnlyQuerySet:
+
+class InternalOnlyQuerySet(VisibleQuerySet[_M]):
+    def visible_to(self, user: User) -> InternalOnlyQuerySet[_M]:
         """Internal staff see all loyalty data; partner agents and others none.
 
         Customers reach their own account only through the signed self-service

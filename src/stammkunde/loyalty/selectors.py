@@ -85,7 +85,7 @@ def customer_loyalty_context(customer: Customer, user: User) -> dict[str, Any]:
     context: dict[str, Any] = {
         "customer": customer,
         "program": services.program_default() if is_internal(user) else None,
-        "can_grant": user.has_perm("loyalty.change_loyaltyaccount"),
+        "can_grant": user.has_perm("loyalty.change_loyaltyaccount"),  # type: ignore[union-attr] # signed in
         "goodwill_limit": services.goodwill_limit_for(user) if is_internal(user) else Decimal(0),
         # A new key per rendered form: a double click or a resent form books once.
         "goodwill_key": f"goodwill:{uuid.uuid4()}",

@@ -72,6 +72,11 @@ class Booking:
 # --- validation helpers ---------------------------------------------------------------
 
 
+def _signed_in(user: User | None) -> Any:
+    """Return ``user`` when signed in, else None (for the ``agent``/``issued_by`` columns)."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def _fail(field: str, message: str, code: str = "invalid") -> ApplicationError:
     return ApplicationError(message, code=code, field_errors={field: [message]})
 
@@ -352,7 +357,7 @@ def points_earn(
         order=order,
         ticket_id=ticket_id,
         campaign=campaign,
-        agent=agent if agent is not None and agent.is_authenticated else None,
+        agent=_signed_in(agent),
     )
 
 
@@ -385,7 +390,7 @@ def points_redeem(
         at=at or timezone.now(),
         reason=reason,
         order=order,
-        agent=agent if agent is not None and agent.is_authenticated else None,
+        agent=_signed_in(agent),
         amount=points_value(amount, locked.program),
     )
 
@@ -413,7 +418,7 @@ def points_adjust(
         raise _fail("reason", "An adjustment needs a reason.", "reason_required")
     at = at or timezone.now()
     locked = lock_objects.account_for_update(account.pk)
-    actor = agent if agent is not None and agent.is_authenticated else None
+    actor = _signed_in(agent)
     if amount > 0:
         booking = _earn(
             locked,
@@ -609,7 +614,7 @@ def _order_points(account: LoyaltyAccount, order: Order) -> int:
     base = Decimal(0)
     for line in order.lines.select_related("product"):
         base += line.line_total * multipliers.get(line.product.category_id, Decimal(1))
-    tier_factor = account.tier.points_multiplier if account.tier_id else Decimal(1)
+    tier_factor = account.tier.points_multiplier if account.tier is not None else Decimal(1)
     return int((base * program.points_per_euro * tier_factor).to_integral_value(ROUND_FLOOR))
 
 
@@ -851,7 +856,7 @@ def voucher_issue(
         customer=customer,
         ticket_id=ticket_id,
         reason=reason,
-        issued_by=actor if actor is not None and actor.is_authenticated else None,
+        issued_by=_signed_in(actor),
         **terms,
     )
     audit_record(
@@ -922,7 +927,7 @@ def voucher_batch_create(
         name=name.strip(),
         count=count,
         campaign=campaign,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=_signed_in(actor),
     )
     codes: set[str] = set()
     while len(codes) < count:

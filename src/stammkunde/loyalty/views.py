@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -59,7 +61,7 @@ def goodwill_view(request: HttpRequest, customer_pk: int) -> HttpResponse:
     form = GoodwillForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
         return redirect(_panel_url(customer.pk))
     v = form.cleaned_data
     try:
@@ -183,7 +185,7 @@ def program_edit_view(request: HttpRequest, pk: int | None = None) -> HttpRespon
     )
     data = request.POST if request.method == "POST" else None
     form = ProgramForm(data, instance=program)
-    formsets = [
+    formsets: list[Any] = [
         TierFormSet(data, instance=program, prefix="tiers"),
         MultiplierFormSet(data, instance=program, prefix="multipliers"),
         StampCardFormSet(data, instance=program, prefix="stamps"),
