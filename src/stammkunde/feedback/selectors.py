@@ -229,7 +229,7 @@ def feedback_texts(
 
 
 def feedback_themes(
-    *, user: User, days: int = 365, n_themes: int = 8, include_tickets: bool = True
+    *, user: User, days: int = 365, n_themes: int = 10, include_tickets: bool = True
 ) -> list[Theme]:
     """Themes in free text and ticket messages of the last ``days`` (TF-IDF + NMF)."""
     if not is_internal(user):
@@ -249,7 +249,7 @@ def feedback_signals(*, as_of: date, window_days: int = 90) -> pd.DataFrame:
     The contract with analytics' unvoiced dissatisfaction
     (``analytics.models.unvoiced``): index ``customer_id``, columns
     ``survey_score_last`` (NPS 0–10 mapped linearly to 1–5, else CSAT 1–5,
-    else CES 1–7 mapped and reversed so that 1 = much effort = unhappy),
+    else CES 1–7 mapped linearly; CES is "it was easy …" agreement, 7 = easy),
     ``sentiment_last`` (the last free-text sentiment, −1..1) and
     ``negative_messages_90d`` (answers and inbound ticket messages whose
     sentiment is below −0.3). No access check: a system read for scoring.
@@ -264,7 +264,7 @@ def feedback_signals(*, as_of: date, window_days: int = 90) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows, columns=["customer_id", "at", "nps", "csat", "ces", "sentiment"]
     ).astype({"nps": float, "csat": float, "ces": float, "sentiment": float})
-    score = (1 + frame["nps"] * 0.4).fillna(frame["csat"]).fillna(5 - (frame["ces"] - 1) * (4 / 6))
+    score = (1 + frame["nps"] * 0.4).fillna(frame["csat"]).fillna(1 + (frame["ces"] - 1) * (4 / 6))
     frame["score"] = score
     last = frame.groupby("customer_id").last() if len(frame) else frame.set_index("customer_id")
     result = pd.DataFrame(

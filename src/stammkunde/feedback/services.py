@@ -646,7 +646,7 @@ def _close_loop(
             summary=f"{survey.name}: {scores or _('answered')}", source=response, actor=actor,
         )  # fmt: skip
     if is_unhappy(response):
-        ticket = _follow_up_ticket(response, answers, scores=scores, now=now)
+        ticket = follow_up_ticket_open(response, answers, scores=scores, now=now)
         if ticket is not None:
             Response.objects.filter(pk=response.pk).update(follow_up_ticket=ticket)
             response.follow_up_ticket = ticket
@@ -654,7 +654,7 @@ def _close_loop(
         _referral_ask(response, now=now)
 
 
-def _follow_up_ticket(
+def follow_up_ticket_open(
     response: Response, answers: list[Answer], *, scores: str, now: datetime
 ) -> Any:
     """Open a follow-up ticket (priority high → its own SLA policy) for the responsible team.

@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from stammkunde.customers.models import Customer
 from stammkunde.demo.generator import default_end, demo_generate
+from stammkunde.feedback.demo import feedback_demo_generate
 from stammkunde.service.demo import service_demo_generate
 from stammkunde.workforce.demo import workforce_demo_generate
 
@@ -55,6 +56,8 @@ class Command(BaseCommand):
         workforce_demo_generate(seed=opts["seed"])
         service = service_demo_generate(seed=opts["seed"], end=end)
         self.stdout.write(f"Service desk: {service.tickets} tickets, {service.messages} messages")
+        feedback = feedback_demo_generate(seed=opts["seed"], end=end)
+        self.stdout.write(f"Feedback: {feedback.responses} survey responses")
         self.stdout.write(
             f"Demo shop: {result.customers} customers, {result.orders} orders, "
             f"{result.order_lines} order lines, {result.returns} returns, "
