@@ -599,7 +599,7 @@ def outbox_enqueue_confirmation(*, ticket: Any, to: str, language: str) -> Outbo
         subject = _("We received your request [#%(number)s]") % {"number": ticket.number}
         body = _(
             "Thank you for your message. We have opened the request %(number)s "
-            "(\u201c%(subject)s\u201d) and will answer as soon as possible.\n\n"
+            "('%(subject)s') and will answer as soon as possible.\n\n"
             "Please keep the number in the subject when you reply."
         ) % {"number": ticket.number, "subject": ticket.subject}
     outbox, _created = OutboxMessage.objects.get_or_create(
@@ -870,7 +870,8 @@ def contact_form_submit(
     order_number = order_number.strip()
     if order_number:
         order = Order.objects.filter(number=order_number, customer=customer).first()
-        body = f"{_('Order number')}: {order_number}\n\n{body}"
+        label = _("Order number")
+        body = f"{label}: {order_number}\n\n{body}"
     ticket = service.ticket_create(
         actor=None,
         subject=(subject.strip() or body.splitlines()[0] if body else "")[:200] or _("Web form"),
