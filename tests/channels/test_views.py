@@ -67,7 +67,7 @@ def test_the_contact_form_speaks_english_and_german(queue, client) -> None:
     english = client.get(reverse("channels:contact"), HTTP_ACCEPT_LANGUAGE="en").content
     german = client.get(reverse("channels:contact"), HTTP_ACCEPT_LANGUAGE="de").content
     assert b"Your concern" in english
-    assert "Ihr Anliegen".encode() in german
+    assert b"Ihr Anliegen" in german
 
 
 def test_the_honeypot_answers_like_success_but_stores_nothing(queue, client) -> None:
