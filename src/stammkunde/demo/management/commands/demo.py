@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from stammkunde.campaigns.demo import campaigns_demo_generate
 from stammkunde.customers.models import Customer
 from stammkunde.demo.generator import default_end, demo_generate
 from stammkunde.feedback.demo import feedback_demo_generate
@@ -58,6 +59,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Service desk: {service.tickets} tickets, {service.messages} messages")
         feedback = feedback_demo_generate(seed=opts["seed"], end=end)
         self.stdout.write(f"Feedback: {feedback.responses} survey responses")
+        campaigns_demo_generate(seed=opts["seed"], end=end)
         self.stdout.write(
             f"Demo shop: {result.customers} customers, {result.orders} orders, "
             f"{result.order_lines} order lines, {result.returns} returns, "
