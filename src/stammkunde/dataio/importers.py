@@ -283,6 +283,7 @@ class CustomerImporter(Importer):
         stored = sql.values_by_key(
             Customer, key="external_id", keys=list(groups), fields=["number", *CUSTOMER_FIELDS]
         )
+        known = _known_contact_data([b["id"] for b in stored.values()])
         upserts: list[tuple[Any, ...]] = []
         contact: list[tuple[str, dict[str, Any]]] = []
         new_keys: list[str] = []
@@ -306,7 +307,11 @@ class CustomerImporter(Importer):
                     out.fail(row, self.ctx.column(problem[0]), problem[1])
                 continue
             changed = before is None or any(record[f] != before[f] for f in CUSTOMER_FIELDS)
-            has_contact = any(values.get(f) for f in ("email", "phone", "street"))
+            cid = before["id"] if before else None
+            has_contact = any(
+                values.get(f) and (cid, *(values.get(x) or "" for x in fields)) not in known
+                for f, fields in _CONTACT_KEYS
+            )
             if before is None:
                 new_keys.append(key)
                 out.created += 1
@@ -355,6 +360,22 @@ class CustomerImporter(Importer):
             {"id": ids[k], "external_id": k, "source": "import"} for k in new_keys
         ]
         return out
+
+
+_CONTACT_KEYS = (("email", ("email",)), ("phone", ("phone",)), ("street", ("street", "postal_code")))
+
+
+def _known_contact_data(ids: list[int]) -> set[tuple[Any, ...]]:
+    """Return (customer id, value...) of stored emails, phones and addresses."""
+    known: set[tuple[Any, ...]] = set()
+    for start in range(0, len(ids), sql.SQLITE_CHUNK):
+        chunk = ids[start : start + sql.SQLITE_CHUNK]
+        known.update(EmailAddress.objects.filter(customer_id__in=chunk).values_list("customer_id", "address"))
+        known.update(PhoneNumber.objects.filter(customer_id__in=chunk).values_list("customer_id", "number"))
+        known.update(
+            Address.objects.filter(customer_id__in=chunk).values_list("customer_id", "street", "postal_code")
+        )
+    return known
 
 
 def _customer_problem(record: dict[str, Any]) -> tuple[str, str] | None:
@@ -603,11 +624,10 @@ class OrderImporter(Importer):
         products = self._products({r.values["sku"] for r in rows})
         stored = sql.values_by_key(Order, key="external_id", keys=list(groups), fields=["number", "status", "channel"])
         plans = [p for k, g in groups.items() if (p := self._plan(k, g, by_ext, by_num, products, out))]
-        numbers_taken = {
-            n: e for n, e in Order.objects.filter(
-                number__in=[p.number for p in plans if p.key not in stored]
-            ).values_list("number", "external_id")
-        }
+        numbers_taken = sql.values_by_key(
+            Order, key="number", keys=[p.number for p in plans if p.key not in stored],
+            fields=["external_id"],
+        )
         new: list[_OrderPlan] = []
         changed: list[_OrderPlan] = []
         for plan in plans:

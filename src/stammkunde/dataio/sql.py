@@ -99,10 +99,24 @@ def upsert(
     return ids_by_key(model, key=key, keys=[r[key_index] for r in rows])
 
 
+def _chunk_size() -> int:
+    # PostgreSQL gets one array parameter (= ANY), so chunks can be large.
+    return 50_000 if connection.vendor == "postgresql" else SQLITE_CHUNK
+
+
 def ids_by_key(model: type[models.Model], *, key: str, keys: Sequence[Any]) -> dict[Any, int]:
     """Return ``{key: id}`` for the stored rows among ``keys`` (chunked for SQLite)."""
     found: dict[Any, int] = {}
     unique = list(dict.fromkeys(keys))
+    if connection.vendor == "postgresql" and unique:
+        qn = connection.ops.quote_name
+        column = qn(str(model._meta.get_field(key).column))  # type: ignore[union-attr]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, {column} FROM {qn(model._meta.db_table)} WHERE {column} = ANY(%s)",
+                [unique],
+            )
+            return {k: i for i, k in cursor.fetchall()}
     for start in range(0, len(unique), SQLITE_CHUNK):
         chunk = unique[start : start + SQLITE_CHUNK]
         found.update(
@@ -120,11 +134,18 @@ def values_by_key(
     """Return ``{key: {field: value}}`` of stored rows (chunked for SQLite)."""
     found: dict[Any, dict[str, Any]] = {}
     unique = list(dict.fromkeys(k for k in keys if k is not None))
-    for start in range(0, len(unique), SQLITE_CHUNK):
-        chunk = unique[start : start + SQLITE_CHUNK]
-        for row in model._default_manager.filter(**{f"{key}__in": chunk}).values(
-            "id", key, *fields
-        ):
+    size = _chunk_size()
+    qn = connection.ops.quote_name
+    column = f"{qn(model._meta.db_table)}.{qn(str(model._meta.get_field(key).column))}"  # type: ignore[union-attr]
+    for start in range(0, len(unique), size):
+        chunk = unique[start : start + size]
+        qs = model._default_manager.all()
+        if connection.vendor == "postgresql":
+            # One array parameter instead of thousands of placeholders.
+            qs = qs.extra(where=[f"{column} = ANY(%s)"], params=[chunk])  # noqa: S610
+        else:
+            qs = qs.filter(**{f"{key}__in": chunk})
+        for row in qs.values("id", key, *fields):
             found[row[key]] = row
     return found
 
