@@ -55,6 +55,7 @@ def _html(fig: go.Figure) -> SafeString:
     # Plotly's own markup and data, no user input: safe to embed.
     return mark_safe(
         fig.to_html(
+            default_width="100%",
             full_html=False,
             include_plotlyjs=False,  # noqa: S308
             config={"displaylogo": False, "responsive": True},
@@ -68,13 +69,14 @@ def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeStrin
     charts["risk"] = _html(
         go.Figure(
             go.Bar(
-                x=[f"{edges[i]:.2f}–{edges[i + 1]:.2f}" for i in range(20)],
+                x=[(edges[i] + edges[i + 1]) / 2 for i in range(20)],
                 y=data["risk_histogram"],
+                width=0.048,
                 marker_color="#b54708",
             ),
             layout={
                 "title": _("Churn risk (latest scores)"),
-                "xaxis_title": _("churn risk"),
+                "xaxis": {"title": _("churn risk"), "range": [0, 1], "tickformat": ".0%"},
                 "yaxis_title": _("customers"),
             },
         )
