@@ -281,4 +281,4 @@ class PartnerContract(models.Model):
     @property
     def group_name(self) -> str:
         """The scorecard row name: the partner's name, or the own team's."""
-        return self.partner.name if self.partner_id else self.team_name
+        return self.partner.name if self.partner is not None else self.team_name

@@ -22,7 +22,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stammkunde.core.access import User
+from stammkunde.core.access import User, access_object
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import partner_id_of
 
@@ -457,6 +457,13 @@ def _contract_terms(contract: PartnerContract) -> Contract:
 def contracts_visible(*, user: User) -> list[PartnerContract]:
     """The contracts the user may see (a partner agent: its own)."""
     return list(PartnerContract.objects.visible_to(user).select_related("partner"))
+
+
+def contract_get(*, user: User, partner_id: int) -> PartnerContract:
+    """The contract of one partner, or 404 — also when the user may not see it."""
+    return access_object(
+        PartnerContract.objects.select_related("partner"), user, partner_id=partner_id
+    )
 
 
 def _ticket_model() -> Any:

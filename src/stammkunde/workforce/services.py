@@ -152,10 +152,10 @@ def roster_block_set(
         )
     step = timedelta(minutes=interval_minutes)
     slots = []
-    moment = begin
-    while moment < finish:
-        slots.append(moment.time())
-        moment += step
+    slot = begin
+    while slot < finish:
+        slots.append(slot.time())
+        slot += step
     with transaction.atomic():
         RosterEntry.objects.filter(queue=queue.strip(), date=day, interval_start__in=slots).delete()
         RosterEntry.objects.bulk_create(

@@ -22,14 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from plotly.offline import get_plotlyjs
 
-from stammkunde.core.access import access_object
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import partner_id_of
 
 from . import charts, selectors, services
 from .exports import csv_response
 from .forms import CsvUploadForm, RosterBlockForm, ScenarioForm
-from .models import PartnerContract, is_planner
+from .models import is_planner
 
 PLOTLY_MAX_AGE = 365 * 24 * 3600
 
@@ -264,7 +263,9 @@ def roster_block_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(count)s intervals planned.") % {"count": count})
     else:
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+        )
     url = reverse("workforce:staffing")
     week = day - timedelta(days=day.weekday()) if day else _week(request)
     return redirect(f"{url}?queue={queue}&week={week}")
@@ -425,7 +426,7 @@ def scorecards_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def scorecard_partner_view(request: HttpRequest, partner_id: int) -> HttpResponse:
     """One partner's scorecard; 404 for a partner agent of another partner."""
-    contract = access_object(PartnerContract.objects, request.user, partner_id=partner_id)
+    contract = selectors.contract_get(user=request.user, partner_id=partner_id)
     period = _period(request)
     cards = selectors.scorecards_get(user=request.user, period=period, since=_since(request))
     cards = selectors.scorecards_only(cards, contract.group_name)
@@ -469,7 +470,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("workforce:imports")
         else:
-            errors = {k: list(v) for k, v in form.errors.items()}
+            errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
         if kind == "volumes":
             volume_form = form
         else:
