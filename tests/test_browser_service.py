@@ -18,20 +18,28 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_agent_answers_a_complaint_with_a_template_and_an_article_and_solves_it(
-        browser, live_server, insecure_cookies) -> None:
+    browser, live_server, insecure_cookies
+) -> None:
     # given a complaint about an order in the team queue
     agent = user_create(username="tom", password="pw-Stammkunde-1", roles=["agent"])
     customer = CustomerFactory(first_name="Greta", last_name="Gärtner")
     placed = order(customer, "B4711")
     queue = Queue.objects.create(name="Kundenservice")
-    ReplyTemplate.objects.create(name="Reklamation angenommen", language="de",
-                                 body="Hallo {customer_name}, zu Bestellung {order_number}: "
-                                      "wir senden Ersatz.")
+    ReplyTemplate.objects.create(
+        name="Reklamation angenommen",
+        language="de",
+        body="Hallo {customer_name}, zu Bestellung {order_number}: wir senden Ersatz.",
+    )
     article_create(actor=agent, title="Kette springt", body="Schaltung nachstellen lassen.")
     complaint = services.ticket_create(
-        actor=None, subject="Kette springt nach zwei Wochen", body="Die Kette springt!",
-        queue=queue, customer=customer, type="complaint",
-        links=services.TicketLinks(order=placed))
+        actor=None,
+        subject="Kette springt nach zwei Wochen",
+        body="Die Kette springt!",
+        queue=queue,
+        customer=customer,
+        type="complaint",
+        links=services.TicketLinks(order=placed),
+    )
     page = browser.new_page(locale="de-DE")
     # when the agent logs in and opens the unassigned view of the inbox
     page.goto(f"{live_server.url}/accounts/login/")
@@ -50,7 +58,8 @@ def test_agent_answers_a_complaint_with_a_template_and_an_article_and_solves_it(
     # when the agent picks the template, inserts the article and solves in one step
     page.select_option("#template-picker", label="Reklamation angenommen (de)")
     page.wait_for_function(
-        "() => document.querySelector('#reply-body').value.includes('Greta Gärtner')")
+        "() => document.querySelector('#reply-body').value.includes('Greta Gärtner')"
+    )
     page.fill("#knowledge input[type=search]", "Kette")
     page.click("#kb-results .insert-article")
     assert "Schaltung nachstellen" in page.input_value("#reply-body")

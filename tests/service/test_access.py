@@ -26,12 +26,19 @@ def setup(agent, partner, partner_agent, make_user, settings, tmp_path):
     foreign = ticket(q=queue("Intern"), subject="Fremdes Ticket")
     other_partner = ServicePartner.objects.create(name="Andere GmbH")
     other_agent = make_user("partner_agent", partner=other_partner)
-    file = services.attachment_add(actor=agent, ticket=foreign,
-                                   upload=SimpleUploadedFile("geheim.pdf", b"%PDF"))
-    own_file = services.attachment_add(actor=agent, ticket=own,
-                                       upload=SimpleUploadedFile("ok.pdf", b"%PDF"))
-    return {"own": own, "foreign": foreign, "file": file, "own_file": own_file,
-            "other_agent": other_agent}
+    file = services.attachment_add(
+        actor=agent, ticket=foreign, upload=SimpleUploadedFile("geheim.pdf", b"%PDF")
+    )
+    own_file = services.attachment_add(
+        actor=agent, ticket=own, upload=SimpleUploadedFile("ok.pdf", b"%PDF")
+    )
+    return {
+        "own": own,
+        "foreign": foreign,
+        "file": file,
+        "own_file": own_file,
+        "other_agent": other_agent,
+    }
 
 
 def _ui_paths(t: Ticket) -> list[tuple[str, str]]:
@@ -48,8 +55,9 @@ def _ui_paths(t: Ticket) -> list[tuple[str, str]]:
     ]
 
 
-def test_partner_agent_gets_404_on_every_page_of_another_queues_ticket(client, setup,
-                                                                       partner_agent) -> None:
+def test_partner_agent_gets_404_on_every_page_of_another_queues_ticket(
+    client, setup, partner_agent
+) -> None:
     client.force_login(partner_agent)
     foreign = setup["foreign"]
     for method, path in _ui_paths(foreign):
@@ -57,8 +65,7 @@ def test_partner_agent_gets_404_on_every_page_of_another_queues_ticket(client, s
         assert response.status_code == 404, path
         assert "Fremdes Ticket" not in response.content.decode()
     assert client.get(reverse("service:attachment", args=[setup["file"].pk])).status_code == 404
-    assert client.get(reverse("customers:detail",
-                              args=[foreign.customer_id])).status_code == 404
+    assert client.get(reverse("customers:detail", args=[foreign.customer_id])).status_code == 404
 
 
 def test_partner_agent_works_on_its_own_tickets(client, setup, partner_agent) -> None:
@@ -79,8 +86,9 @@ def test_partner_agent_lists_and_searches_only_its_queues(client, setup, partner
         assert "Fremdes Ticket" not in body
     search = client.get(reverse("service:inbox"), {"view": "open", "q": "Fremdes"}).content
     assert b"Fremdes Ticket" not in search
-    by_number = client.get(reverse("service:inbox"),
-                           {"view": "open", "q": setup["foreign"].number}).content
+    by_number = client.get(
+        reverse("service:inbox"), {"view": "open", "q": setup["foreign"].number}
+    ).content
     assert f'data-ticket="{setup["foreign"].number}"'.encode() not in by_number
     assert b"Eigenes Ticket" in client.get(reverse("service:inbox"), {"view": "open"}).content
     reports = client.get(reverse("service:reports")).content.decode()
@@ -96,50 +104,65 @@ def test_partner_agent_bulk_actions_skip_foreign_tickets(client, setup, partner_
 
 def test_partner_agent_cannot_merge_into_a_foreign_ticket(client, setup, partner_agent) -> None:
     client.force_login(partner_agent)
-    client.post(reverse("service:merge", args=[setup["own"].pk]),
-                {"target": setup["foreign"].number})
+    client.post(
+        reverse("service:merge", args=[setup["own"].pk]), {"target": setup["foreign"].number}
+    )
     setup["own"].refresh_from_db()
     assert setup["own"].merged_into is None
 
 
 @pytest.mark.parametrize("who", ["partner_agent", "other_agent", "no_role_user"])
-def test_the_api_answers_404_for_a_ticket_the_user_may_not_see(who, request, setup,
-                                                               api_as) -> None:
+def test_the_api_answers_404_for_a_ticket_the_user_may_not_see(who, request, setup, api_as) -> None:
     user = setup["other_agent"] if who == "other_agent" else request.getfixturevalue(who)
     client = api_as(user)
     foreign = setup["foreign"]
     base = f"/api/tickets/{foreign.pk}/"
     for method, path, data in [
-        ("get", base, None), ("patch", base, {"priority": "low"}),
-        ("get", base + "messages/", None), ("post", base + "messages/", {"body": "x"}),
-        ("get", base + "attachments/", None), ("get", base + "sla/", None),
+        ("get", base, None),
+        ("patch", base, {"priority": "low"}),
+        ("get", base + "messages/", None),
+        ("post", base + "messages/", {"body": "x"}),
+        ("get", base + "attachments/", None),
+        ("get", base + "sla/", None),
     ]:
         response = getattr(client, method)(path, data, format="json")
         assert response.status_code in (403, 404), (method, path)
         assert "Fremdes" not in response.content.decode()
-    upload = client.post(base + "attachments/", {"file": SimpleUploadedFile("a.pdf", b"%PDF")},
-                         format="multipart")
+    upload = client.post(
+        base + "attachments/", {"file": SimpleUploadedFile("a.pdf", b"%PDF")}, format="multipart"
+    )
     assert upload.status_code in (403, 404)
     listing = client.get("/api/tickets/", {"q": "Fremdes"})
     assert "Fremdes" not in listing.content.decode()
 
 
-def test_the_api_gives_a_partner_agent_its_own_tickets_only(api_as, setup, partner_agent
-                                                            ) -> None:
+def test_the_api_gives_a_partner_agent_its_own_tickets_only(api_as, setup, partner_agent) -> None:
     client = api_as(partner_agent)
     numbers = [t["number"] for t in client.get("/api/tickets/").json()["results"]]
     assert numbers == [setup["own"].number]
     own = setup["own"]
     assert client.get(f"/api/tickets/{own.pk}/attachments/").status_code == 200
-    assert client.post(f"/api/tickets/{own.pk}/messages/", {"body": "Hallo"},
-                       format="json").status_code == 201
+    assert (
+        client.post(
+            f"/api/tickets/{own.pk}/messages/", {"body": "Hallo"}, format="json"
+        ).status_code
+        == 201
+    )
 
 
-def test_a_partner_agent_cannot_create_a_ticket_in_a_foreign_queue(api_as, setup,
-                                                                   partner_agent) -> None:
-    response = api_as(partner_agent).post("/api/tickets/", {
-        "subject": "x", "body": "y", "queue": setup["foreign"].queue_id,
-        "sender_email": "a@example.org"}, format="json")
+def test_a_partner_agent_cannot_create_a_ticket_in_a_foreign_queue(
+    api_as, setup, partner_agent
+) -> None:
+    response = api_as(partner_agent).post(
+        "/api/tickets/",
+        {
+            "subject": "x",
+            "body": "y",
+            "queue": setup["foreign"].queue_id,
+            "sender_email": "a@example.org",
+        },
+        format="json",
+    )
     assert response.status_code == 400 and "queue" in response.json()
 
 

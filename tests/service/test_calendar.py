@@ -20,9 +20,11 @@ from stammkunde.service.calendar import (
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = BusinessHours(state="NW")  # Mon-Fri 8-18, holidays of Nordrhein-Westfalen
 ALWAYS = BusinessHours(hours={d: [(time(0), time.max)] for d in range(7)})
-SPLIT = BusinessHours(hours=parse_hours({"0": [["08:00", "12:00"], ["13:00", "17:00"]],
-                                         "5": [["10:00", "14:00"]]}), state="BY",
-                      closed_days=frozenset({date(2026, 12, 28)}))
+SPLIT = BusinessHours(
+    hours=parse_hours({"0": [["08:00", "12:00"], ["13:00", "17:00"]], "5": [["10:00", "14:00"]]}),
+    state="BY",
+    closed_days=frozenset({date(2026, 12, 28)}),
+)
 
 
 def berlin(*args: int) -> datetime:
@@ -89,8 +91,9 @@ def test_overlapping_hours_are_refused() -> None:
         parse_hours({"0": [["08:00", "12:00"], ["11:00", "13:00"]]})
 
 
-instants = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31),
-                        timezones=st.just(UTC))
+instants = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
 calendars = st.sampled_from([OFFICE, ALWAYS, SPLIT])
 minutes = st.integers(min_value=0, max_value=20_000)
 
@@ -126,13 +129,19 @@ def test_added_time_never_ends_in_closed_time(calendar, start, m) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(calendar=calendars, a=instants, length=st.integers(0, 20_000),
-       pause_start=st.integers(0, 20_000), pause_len=st.integers(0, 20_000))
+@given(
+    calendar=calendars,
+    a=instants,
+    length=st.integers(0, 20_000),
+    pause_start=st.integers(0, 20_000),
+    pause_len=st.integers(0, 20_000),
+)
 def test_paused_time_is_never_counted(calendar, a, length, pause_start, pause_len) -> None:
     b = a + timedelta(minutes=length)
     p = a + timedelta(minutes=pause_start)
     q = p + timedelta(minutes=pause_len)
     with_pause = working_minutes_between(calendar, a, b, excluded=[(p, q)])
-    outside = (working_minutes_between(calendar, a, min(b, p))
-               + working_minutes_between(calendar, max(a, q), b))
+    outside = working_minutes_between(calendar, a, min(b, p)) + working_minutes_between(
+        calendar, max(a, q), b
+    )
     assert with_pause == pytest.approx(outside)

@@ -33,26 +33,45 @@ BERLIN = ZoneInfo("Europe/Berlin")
 @pytest.mark.django_db
 def test_the_most_specific_policy_wins() -> None:
     support = queue()
-    SLAPolicy.objects.create(name="Standard", first_response_minutes=480,
-                             next_response_minutes=480, resolution_minutes=2400)
-    SLAPolicy.objects.create(name="Support A", queue=support, value_class="A",
-                             first_response_minutes=60, next_response_minutes=120,
-                             resolution_minutes=600)
-    SLAPolicy.objects.create(name="A urgent", value_class="A", priority="urgent",
-                             first_response_minutes=30, next_response_minutes=60,
-                             resolution_minutes=300)
-    assert sla.policy_for(queue_id=support.pk, value_class="A", priority="urgent").name == \
-        "Support A"
+    SLAPolicy.objects.create(
+        name="Standard",
+        first_response_minutes=480,
+        next_response_minutes=480,
+        resolution_minutes=2400,
+    )
+    SLAPolicy.objects.create(
+        name="Support A",
+        queue=support,
+        value_class="A",
+        first_response_minutes=60,
+        next_response_minutes=120,
+        resolution_minutes=600,
+    )
+    SLAPolicy.objects.create(
+        name="A urgent",
+        value_class="A",
+        priority="urgent",
+        first_response_minutes=30,
+        next_response_minutes=60,
+        resolution_minutes=300,
+    )
+    assert (
+        sla.policy_for(queue_id=support.pk, value_class="A", priority="urgent").name == "Support A"
+    )
     assert sla.policy_for(queue_id=None, value_class="A", priority="urgent").name == "A urgent"
-    assert sla.policy_for(queue_id=support.pk, value_class="C", priority="low").name == \
-        "Standard"
+    assert sla.policy_for(queue_id=support.pk, value_class="C", priority="low").name == "Standard"
 
 
 @pytest.mark.django_db
 def test_due_times_follow_the_queue_calendar_and_the_customers_value_class() -> None:
     # given an A customer and a one-hour first response policy
-    SLAPolicy.objects.create(name="A", value_class="A", first_response_minutes=60,
-                             next_response_minutes=120, resolution_minutes=600)
+    SLAPolicy.objects.create(
+        name="A",
+        value_class="A",
+        first_response_minutes=60,
+        next_response_minutes=120,
+        resolution_minutes=600,
+    )
     customer = CustomerFactory()
     customer.value_class = "A"
     customer.save()
@@ -70,12 +89,22 @@ def test_waiting_for_the_customer_pauses_the_clock(agent) -> None:
     created = ticket()
     due_before = created.resolution_due
     # when the agent waits for the customer for a whole working week
-    services.ticket_reply(actor=agent, ticket=created, body="Foto bitte?",
-                          then_status="waiting_customer", now=T0 + timedelta(hours=1))
+    services.ticket_reply(
+        actor=agent,
+        ticket=created,
+        body="Foto bitte?",
+        then_status="waiting_customer",
+        now=T0 + timedelta(hours=1),
+    )
     created.refresh_from_db()
     assert created.sla_due is None and created.sla_paused_at is not None
-    services.ticket_reply(actor=None, ticket=created, body="Hier", from_customer=True,
-                          now=T0 + timedelta(days=7, hours=1))
+    services.ticket_reply(
+        actor=None,
+        ticket=created,
+        body="Hier",
+        from_customer=True,
+        now=T0 + timedelta(days=7, hours=1),
+    )
     # then the resolution due moves by the paused working time
     created.refresh_from_db()
     assert created.resolution_due == due_before + timedelta(days=7)
@@ -86,8 +115,7 @@ def test_waiting_for_the_customer_pauses_the_clock(agent) -> None:
 def test_solving_late_flags_a_resolution_breach(agent) -> None:
     created = ticket()
     late = created.resolution_due + timedelta(minutes=1)
-    services.ticket_reply(actor=agent, ticket=created, body="Sorry", then_status="solved",
-                          now=late)
+    services.ticket_reply(actor=agent, ticket=created, body="Sorry", then_status="solved", now=late)
     created.refresh_from_db()
     assert created.resolution_breached and created.first_response_breached
 
@@ -112,16 +140,16 @@ def test_escalation_warns_before_and_escalates_to_the_team_lead_on_breach(make_u
     created.refresh_from_db()
     assert result.breached == 1 and created.first_response_breached
     assert Notification.objects.filter(user=lead, kind="sla_breach").exists()
-    assert Interaction.objects.filter(customer=created.customer,
-                                      kind="ticket_sla_breach").exists()
+    assert Interaction.objects.filter(customer=created.customer, kind="ticket_sla_breach").exists()
     assert sla.sla_escalate(now=due + timedelta(minutes=2)).breached == 0
 
 
 @pytest.mark.django_db
 def test_escalation_runs_as_a_command_and_as_a_celery_task(capsys) -> None:
     created = ticket()
-    call_command("sla", "escalate", "--now", (created.first_response_due
-                                              + timedelta(minutes=5)).isoformat())
+    call_command(
+        "sla", "escalate", "--now", (created.first_response_due + timedelta(minutes=5)).isoformat()
+    )
     assert "1 breached" in capsys.readouterr().out
     assert set(sla_escalate_task.delay().get()) == {"warned", "breached"}
 
@@ -141,12 +169,16 @@ RUNNING = [Status.OPEN, Status.WAITING_THIRD_PARTY, Status.REOPENED]
 
 
 @settings(max_examples=60, deadline=None)
-@given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1),
-                          timezones=st.just(UTC)),
-       target=st.integers(60, 3000),
-       steps=st.lists(st.tuples(st.booleans(), st.integers(1, 5000)), max_size=6))
-def test_paused_and_solved_time_never_counts_toward_the_resolution_due(start, target,
-                                                                       steps) -> None:
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)
+    ),
+    target=st.integers(60, 3000),
+    steps=st.lists(st.tuples(st.booleans(), st.integers(1, 5000)), max_size=6),
+)
+def test_paused_and_solved_time_never_counts_toward_the_resolution_due(
+    start, target, steps
+) -> None:
     calendar = BusinessHours(state="NW")
     ticket_ = Ticket(status=Status.NEW, queue=Queue(name="x"))
     ticket_.resolution_due = add_working_time(calendar, start, target)
@@ -164,5 +196,4 @@ def test_paused_and_solved_time_never_counts_toward_the_resolution_due(start, ta
         ticket_.status = new
         history.append((now, new))
     if ticket_.status in CLOCK_RUNNING and ticket_.resolution_due > now:
-        assert sla.clock_elapsed(calendar, history, ticket_.resolution_due) == \
-            pytest.approx(target)
+        assert sla.clock_elapsed(calendar, history, ticket_.resolution_due) == pytest.approx(target)

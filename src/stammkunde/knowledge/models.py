@@ -40,11 +40,17 @@ class Article(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
-    category = models.ForeignKey(ArticleCategory, null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="articles",
-                                 verbose_name=_("category"))
-    visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices,
-                                  default=Visibility.INTERNAL)
+    category = models.ForeignKey(
+        ArticleCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+        verbose_name=_("category"),
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
     version = models.PositiveIntegerField(default=1)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"))
@@ -73,8 +79,9 @@ class ArticleVersion(models.Model):
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField()
-    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -12,15 +12,17 @@ from stammkunde.core.access import User, access_object
 from .models import Article
 
 
-def article_search(*, user: User, q: str = "", visibility: str = "", category: str = "",
-                   limit: int = 20) -> list[Article]:
+def article_search(
+    *, user: User, q: str = "", visibility: str = "", category: str = "", limit: int = 20
+) -> list[Article]:
     """Return visible, active articles matching ``q``, best first.
 
     PostgreSQL ranks with ``SearchVector``/``SearchQuery`` (German stemming, title
     weighted above text); SQLite falls back to every word in title or text.
     """
-    qs: QuerySet[Article] = (Article.objects.visible_to(user).filter(active=True)
-                             .select_related("category"))
+    qs: QuerySet[Article] = (
+        Article.objects.visible_to(user).filter(active=True).select_related("category")
+    )
     if visibility:
         qs = qs.filter(visibility=visibility)
     if category:
@@ -31,11 +33,15 @@ def article_search(*, user: User, q: str = "", visibility: str = "", category: s
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
-        vector = (SearchVector("title", weight="A", config="german")
-                  + SearchVector("body", weight="B", config="german"))
+        vector = SearchVector("title", weight="A", config="german") + SearchVector(
+            "body", weight="B", config="german"
+        )
         query = SearchQuery(" ".join(words), search_type="plain", config="german")
-        qs = (qs.annotate(rank=SearchRank(vector, query))
-              .filter(rank__gt=0).order_by("-rank", "title"))
+        qs = (
+            qs.annotate(rank=SearchRank(vector, query))
+            .filter(rank__gt=0)
+            .order_by("-rank", "title")
+        )
         return list(qs[:limit])
     for word in words:
         qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
@@ -52,8 +58,16 @@ SOLVED_STATUSES = ("solved", "closed")
 
 def article_usage_counts(*, article_ids: list[int]) -> dict[int, int]:
     """Return, per article, in how many solved or closed tickets it was inserted into a reply."""
-    rows = (Article.objects.filter(pk__in=article_ids)
-            .annotate(n=Count("ticket_uses__ticket", distinct=True,
-                              filter=Q(ticket_uses__ticket__status__in=SOLVED_STATUSES)))
-            .filter(n__gt=0).values_list("pk", "n"))
+    rows = (
+        Article.objects.filter(pk__in=article_ids)
+        .annotate(
+            n=Count(
+                "ticket_uses__ticket",
+                distinct=True,
+                filter=Q(ticket_uses__ticket__status__in=SOLVED_STATUSES),
+            )
+        )
+        .filter(n__gt=0)
+        .values_list("pk", "n")
+    )
     return dict(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from stammkunde.core.access import User
+from stammkunde.core.access import User, acting_user
 from stammkunde.core.errors import ApplicationError, ConflictError, validated
 
 from .models import Article, ArticleCategory, ArticleVersion
@@ -20,12 +20,24 @@ def _category(name: str) -> ArticleCategory | None:
 
 
 @transaction.atomic
-def article_create(*, actor: User | None, title: str, body: str, category: str = "",
-                   visibility: str = Article.Visibility.INTERNAL) -> Article:
+def article_create(
+    *,
+    actor: User | None,
+    title: str,
+    body: str,
+    category: str = "",
+    visibility: str = Article.Visibility.INTERNAL,
+) -> Article:
     """Create an article and its first version."""
     now = timezone.now()
-    article = Article(title=title.strip(), body=body.strip(), category=_category(category),
-                      visibility=visibility, created_at=now, updated_at=now)
+    article = Article(
+        title=title.strip(),
+        body=body.strip(),
+        category=_category(category),
+        visibility=visibility,
+        created_at=now,
+        updated_at=now,
+    )
     validated(article)
     article.save()
     _version_keep(article, actor)
@@ -33,18 +45,27 @@ def article_create(*, actor: User | None, title: str, body: str, category: str =
 
 
 @transaction.atomic
-def article_update(*, actor: User | None, article: Article, title: str, body: str,
-                   category: str | None = None, visibility: str | None = None,
-                   expected_version: int | None = None) -> Article:
+def article_update(
+    *,
+    actor: User | None,
+    article: Article,
+    title: str,
+    body: str,
+    category: str | None = None,
+    visibility: str | None = None,
+    expected_version: int | None = None,
+) -> Article:
     """Change an article; the new text becomes a new version, the old ones stay."""
     locked = Article.objects.select_for_update().get(pk=article.pk)
     if expected_version is not None and locked.version != expected_version:
-        raise ConflictError("Someone else changed this article meanwhile; reload and retry.",
-                            code="stale")
+        raise ConflictError(
+            "Someone else changed this article meanwhile; reload and retry.", code="stale"
+        )
     if not title.strip() or not body.strip():
-        raise ApplicationError("Title and text are required.",
-                               field_errors={"title": ["Required."]} if not title.strip()
-                               else {"body": ["Required."]})
+        raise ApplicationError(
+            "Title and text are required.",
+            field_errors={"title": ["Required."]} if not title.strip() else {"body": ["Required."]},
+        )
     locked.title, locked.body = title.strip(), body.strip()
     if category is not None:
         locked.category = _category(category)
@@ -60,7 +81,10 @@ def article_update(*, actor: User | None, article: Article, title: str, body: st
 
 def _version_keep(article: Article, actor: User | None) -> None:
     ArticleVersion.objects.create(
-        article=article, version=article.version, title=article.title, body=article.body,
-        edited_by=actor if actor is not None and actor.is_authenticated else None,
+        article=article,
+        version=article.version,
+        title=article.title,
+        body=article.body,
+        edited_by=acting_user(actor),
         created_at=article.updated_at,
     )

@@ -25,14 +25,19 @@ def article_list_view(request: HttpRequest) -> HttpResponse:
     """Search the knowledge base; htmx requests get the result list only."""
     _require_role(request)
     q = request.GET.get("q", "")
-    articles = selectors.article_search(user=request.user, q=q,
-                                        visibility=request.GET.get("visibility", ""))
+    articles = selectors.article_search(
+        user=request.user, q=q, visibility=request.GET.get("visibility", "")
+    )
     usage = selectors.article_usage_counts(article_ids=[a.pk for a in articles])
     for article in articles:
         article.usage = usage.get(article.pk, 0)  # type: ignore[attr-defined]
-    context = {"articles": articles, "q": q, "insert": request.GET.get("insert") == "1",
-               "can_add": request.user.has_perm("knowledge.add_article")}
-    if request.htmx:
+    context = {
+        "articles": articles,
+        "q": q,
+        "insert": request.GET.get("insert") == "1",
+        "can_add": request.user.has_perm("knowledge.add_article"),
+    }
+    if getattr(request, "htmx", False):
         return render(request, "knowledge/_results.html", context)
     return render(request, "knowledge/list.html", context)
 
@@ -40,10 +45,16 @@ def article_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def article_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     article = selectors.article_get(user=request.user, pk=pk)
-    return render(request, "knowledge/detail.html", {
-        "article": article, "versions": article.versions.select_related("edited_by")[:20],
-        "usage": selectors.article_usage_counts(article_ids=[article.pk]).get(article.pk, 0),
-        "can_edit": request.user.has_perm("knowledge.change_article")})
+    return render(
+        request,
+        "knowledge/detail.html",
+        {
+            "article": article,
+            "versions": article.versions.select_related("edited_by")[:20],
+            "usage": selectors.article_usage_counts(article_ids=[article.pk]).get(article.pk, 0),
+            "can_edit": request.user.has_perm("knowledge.change_article"),
+        },
+    )
 
 
 def _apply(form: ArticleForm, exc: ApplicationError) -> None:
@@ -57,23 +68,39 @@ def article_edit_view(request: HttpRequest, pk: int | None = None) -> HttpRespon
     perm = "knowledge.change_article" if article else "knowledge.add_article"
     if not request.user.has_perm(perm):
         raise PermissionDenied
-    initial = ({"title": article.title, "body": article.body, "version": article.version,
-                "category": article.category.name if article.category else "",
-                "visibility": article.visibility} if article
-               else {"visibility": Article.Visibility.INTERNAL})
+    initial = (
+        {
+            "title": article.title,
+            "body": article.body,
+            "version": article.version,
+            "category": article.category.name if article.category else "",
+            "visibility": article.visibility,
+        }
+        if article
+        else {"visibility": Article.Visibility.INTERNAL}
+    )
     form = ArticleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if article:
                 article = services.article_update(
-                    actor=request.user, article=article, title=data["title"], body=data["body"],
-                    category=data["category"], visibility=data["visibility"],
-                    expected_version=data.get("version"))
+                    actor=request.user,
+                    article=article,
+                    title=data["title"],
+                    body=data["body"],
+                    category=data["category"],
+                    visibility=data["visibility"],
+                    expected_version=data.get("version"),
+                )
             else:
                 article = services.article_create(
-                    actor=request.user, title=data["title"], body=data["body"],
-                    category=data["category"], visibility=data["visibility"])
+                    actor=request.user,
+                    title=data["title"],
+                    body=data["body"],
+                    category=data["category"],
+                    visibility=data["visibility"],
+                )
         except ApplicationError as exc:
             _apply(form, exc)
         else:

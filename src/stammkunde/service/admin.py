@@ -21,16 +21,30 @@ class QueueAdmin(admin.ModelAdmin):
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "queue", "value_class", "priority", "first_response_minutes",
-                    "next_response_minutes", "resolution_minutes"]
+    list_display = [
+        "name",
+        "queue",
+        "value_class",
+        "priority",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+    ]
 
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ["number", "subject", "status", "queue", "assignee", "created_at"]
     list_filter = ["status", "queue", "type"]
-    raw_id_fields = ["customer", "order", "order_line", "product", "follow_up_of",
-                     "merged_into", "split_from"]
+    raw_id_fields = [
+        "customer",
+        "order",
+        "order_line",
+        "product",
+        "follow_up_of",
+        "merged_into",
+        "split_from",
+    ]
     search_fields = ["number", "subject"]
 
 

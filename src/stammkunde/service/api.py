@@ -40,12 +40,40 @@ class TicketSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Ticket
-        fields = ["id", "number", "subject", "customer", "sender_email", "type", "category",
-                  "channel", "priority", "queue", "team", "assignee", "status", "tags",
-                  "version", "root_cause", "resolution", "first_contact_resolved", "order",
-                  "order_line", "product", "follow_up_of", "merged_into", "created_at",
-                  "updated_at", "first_response_at", "solved_at", "closed_at", "sla_due",
-                  "first_response_breached", "next_response_breached", "resolution_breached"]
+        fields = [
+            "id",
+            "number",
+            "subject",
+            "customer",
+            "sender_email",
+            "type",
+            "category",
+            "channel",
+            "priority",
+            "queue",
+            "team",
+            "assignee",
+            "status",
+            "tags",
+            "version",
+            "root_cause",
+            "resolution",
+            "first_contact_resolved",
+            "order",
+            "order_line",
+            "product",
+            "follow_up_of",
+            "merged_into",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "solved_at",
+            "closed_at",
+            "sla_due",
+            "first_response_breached",
+            "next_response_breached",
+            "resolution_breached",
+        ]
 
     def get_tags(self, obj: Ticket) -> list[str]:
         return [t.name for t in obj.tags.all()]
@@ -63,13 +91,15 @@ class TicketCreateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     order = serializers.IntegerField(required=False, allow_null=True, default=None)
     order_line = serializers.IntegerField(required=False, allow_null=True, default=None)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False,
-                                 default=list)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list
+    )
 
 
 class TicketPatchSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, help_text="Refuse the save (409) when "
-                                       "the ticket has another version.")
+    version = serializers.IntegerField(
+        required=False, help_text="Refuse the save (409) when the ticket has another version."
+    )
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     assignee = serializers.IntegerField(required=False, allow_null=True)
     queue = serializers.IntegerField(required=False)
@@ -126,9 +156,16 @@ def _lookup(queryset: Any, pk: int | None, field: str) -> Any:
     return found
 
 
-@extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("q", str), OpenApiParameter("status", str), OpenApiParameter("queue", int),
-    OpenApiParameter("customer", int)]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str),
+            OpenApiParameter("status", str),
+            OpenApiParameter("queue", int),
+            OpenApiParameter("customer", int),
+        ]
+    )
+)
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tickets visible to the caller (a partner agent: its partner's queues only)."""
 
@@ -138,9 +175,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self) -> Any:
-        qs = (Ticket.objects.visible_to(self.request.user)
-              .select_related("category", "queue", "assignee", "root_cause")
-              .prefetch_related("tags"))
+        qs = (
+            Ticket.objects.visible_to(self.request.user)
+            .select_related("category", "queue", "assignee", "root_cause")
+            .prefetch_related("tags")
+        )
         params = self.request.query_params
         if q := params.get("q", "").strip():
             qs = qs.filter(Q(number=q) | Q(subject__icontains=q))
@@ -151,8 +190,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         for name in ("queue", "customer"):
             if value := params.get(name):
                 if not value.isdigit():
-                    raise ApplicationError(f"{name} must be an id",
-                                           field_errors={name: ["Must be an integer id."]})
+                    raise ApplicationError(
+                        f"{name} must be an id", field_errors={name: ["Must be an integer id."]}
+                    )
                 qs = qs.filter(**{f"{name}_id": int(value)})
         return qs
 
@@ -165,21 +205,32 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         v = data.validated_data
         user = request.user
-        order_line = _lookup(OrderLine.objects.filter(order__in=Order.objects.visible_to(user)),
-                             v["order_line"], "order_line")
+        order_line = _lookup(
+            OrderLine.objects.filter(order__in=Order.objects.visible_to(user)),
+            v["order_line"],
+            "order_line",
+        )
         ticket = services.ticket_create(
-            actor=user, subject=v["subject"], body=v["body"],
+            actor=user,
+            subject=v["subject"],
+            body=v["body"],
             queue=_lookup(Queue.objects.visible_to(user), v["queue"], "queue"),
             customer=_lookup(Customer.objects.visible_to(user), v["customer"], "customer"),
-            sender_email=v["sender_email"], type=v["type"],
+            sender_email=v["sender_email"],
+            type=v["type"],
             category=_lookup(Category.objects.filter(active=True), v["category"], "category"),
-            channel=v["channel"], priority=v["priority"], tags=v["tags"],
+            channel=v["channel"],
+            priority=v["priority"],
+            tags=v["tags"],
             links=services.TicketLinks(
                 order=_lookup(Order.objects.visible_to(user), v["order"], "order"),
-                order_line=order_line),
+                order_line=order_line,
+            ),
         )
-        return Response(TicketSerializer(self.get_queryset().get(pk=ticket.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            TicketSerializer(self.get_queryset().get(pk=ticket.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=TicketPatchSerializer, responses={200: TicketSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -190,28 +241,31 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         user = request.user
         changes: dict[str, Any] = {}
         if "assignee" in v:
-            changes["assignee"] = _lookup(get_user_model().objects.filter(is_active=True),
-                                          v["assignee"], "assignee")
+            changes["assignee"] = _lookup(
+                get_user_model().objects.filter(is_active=True), v["assignee"], "assignee"
+            )
         if "queue" in v:
             changes["queue"] = _lookup(Queue.objects.visible_to(user), v["queue"], "queue")
         if "category" in v:
             changes["category"] = _lookup(Category.objects.all(), v["category"], "category")
         if "customer" in v:
-            changes["customer"] = _lookup(Customer.objects.visible_to(user), v["customer"],
-                                          "customer")
+            changes["customer"] = _lookup(
+                Customer.objects.visible_to(user), v["customer"], "customer"
+            )
         if "root_cause" in v:
-            changes["root_cause"] = _lookup(RootCause.objects.all(), v["root_cause"],
-                                            "root_cause")
+            changes["root_cause"] = _lookup(RootCause.objects.all(), v["root_cause"], "root_cause")
         for name in ("status", "priority", "type", "subject", "tags", "resolution"):
             if name in v:
                 changes[name] = v[name]
-        ticket = services.ticket_change(actor=user, ticket=ticket,
-                                        expected_version=v.get("version"), **changes)
+        ticket = services.ticket_change(
+            actor=user, ticket=ticket, expected_version=v.get("version"), **changes
+        )
         return Response(TicketSerializer(self.get_queryset().get(pk=ticket.pk)).data)
 
     @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
-    @extend_schema(methods=["POST"], request=MessageCreateSerializer,
-                   responses={201: MessageSerializer})
+    @extend_schema(
+        methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def messages(self, request: Request, pk: str | None = None) -> Response:
         """The conversation; POST adds a reply, a note or a customer message."""
@@ -222,15 +276,23 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        message = services.ticket_reply(actor=request.user, ticket=ticket, body=v["body"],
-                                        kind=v["kind"], from_customer=v["from_customer"],
-                                        channel=v.get("channel"),
-                                        then_status=v.get("then_status"))
+        message = services.ticket_reply(
+            actor=request.user,
+            ticket=ticket,
+            body=v["body"],
+            kind=v["kind"],
+            from_customer=v["from_customer"],
+            channel=v.get("channel"),
+            then_status=v.get("then_status"),
+        )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses={200: AttachmentSerializer(many=True)})
-    @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentCreateSerializer},
-                   responses={201: AttachmentSerializer})
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentCreateSerializer},
+        responses={201: AttachmentSerializer},
+    )
     @action(detail=True, methods=["get", "post"])
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         """Files on the ticket; POST uploads one (size and type limits apply)."""
@@ -239,8 +301,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return Response(AttachmentSerializer(ticket.attachments.all(), many=True).data)
         data = AttachmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attachment = services.attachment_add(actor=request.user, ticket=ticket,
-                                             upload=data.validated_data["file"])
+        attachment = services.attachment_add(
+            actor=request.user, ticket=ticket, upload=data.validated_data["file"]
+        )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: dict})

@@ -20,9 +20,16 @@ class ServiceConfig(AppConfig):
         def can_view(user: object) -> bool:
             return bool(user.has_perm("service.view_ticket"))  # type: ignore[attr-defined]
 
-        register_nav(NavItem(label=_("Service"), url_name="service:inbox", allowed=can_view,
-                             order=20))
-        register_customer_panel(CustomerPanel(
-            key="tickets", title=_("Tickets"), template="service/_customer_panel.html",
-            context=customer_tickets_context, allowed=can_view, order=15,
-        ))
+        register_nav(
+            NavItem(label=_("Service"), url_name="service:inbox", allowed=can_view, order=20)
+        )
+        register_customer_panel(
+            CustomerPanel(
+                key="tickets",
+                title=_("Tickets"),
+                template="service/_customer_panel.html",
+                context=customer_tickets_context,
+                allowed=can_view,
+                order=15,
+            )
+        )

@@ -117,8 +117,11 @@ class BusinessHours:
         _require_aware(moment)
         moment = moment.astimezone(UTC)
         day = moment.astimezone(self.zone).date()
-        return any(a <= moment < b for d in (day - timedelta(days=1), day)
-                   for a, b in self.intervals_of_day(d))
+        return any(
+            a <= moment < b
+            for d in (day - timedelta(days=1), day)
+            for a, b in self.intervals_of_day(d)
+        )
 
 
 def _require_aware(moment: datetime) -> None:
@@ -146,8 +149,13 @@ def add_working_time(calendar: BusinessHours, start: datetime, minutes: float) -
     raise CalendarError("The calendar has no open time within three years.")
 
 
-def working_time_between(calendar: BusinessHours, a: datetime, b: datetime,
-                         *, excluded: Iterable[tuple[datetime, datetime]] = ()) -> timedelta:
+def working_time_between(
+    calendar: BusinessHours,
+    a: datetime,
+    b: datetime,
+    *,
+    excluded: Iterable[tuple[datetime, datetime]] = (),
+) -> timedelta:
     """Return the working time in [a, b), minus the ``excluded`` (paused) spans."""
     _require_aware(a)
     _require_aware(b)
@@ -164,8 +172,13 @@ def working_time_between(calendar: BusinessHours, a: datetime, b: datetime,
     return total
 
 
-def working_minutes_between(calendar: BusinessHours, a: datetime, b: datetime,
-                            *, excluded: Iterable[tuple[datetime, datetime]] = ()) -> float:
+def working_minutes_between(
+    calendar: BusinessHours,
+    a: datetime,
+    b: datetime,
+    *,
+    excluded: Iterable[tuple[datetime, datetime]] = (),
+) -> float:
     """Return the working minutes in [a, b), minus paused spans; 0 when b <= a."""
     return working_time_between(calendar, a, b, excluded=excluded).total_seconds() / 60
 

@@ -32,9 +32,11 @@ def later_contact_exists() -> Exists:
     from .models import Ticket
 
     return Exists(
-        Ticket.objects.filter(customer_id=OuterRef("customer_id"),
-                              created_at__gt=OuterRef("solved_at"),
-                              created_at__lte=OuterRef("solved_at") + FCR_WINDOW)
+        Ticket.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            created_at__gt=OuterRef("solved_at"),
+            created_at__lte=OuterRef("solved_at") + FCR_WINDOW,
+        )
         .filter(Q(order_id=OuterRef("order_id")) | Q(category_id=OuterRef("category_id")))
         .exclude(pk=OuterRef("pk"))
     )

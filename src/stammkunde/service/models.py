@@ -7,6 +7,7 @@ below and nowhere else.
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -58,15 +59,23 @@ class BusinessCalendar(models.Model):
     """Opening hours, public holidays of a German state and extra closed days."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    state = models.CharField(_("federal state"), max_length=10, blank=True, default="NW",
-                             help_text=_("Public holidays of this state, e.g. BY, NW, BE."))
+    state = models.CharField(
+        _("federal state"),
+        max_length=10,
+        blank=True,
+        default="NW",
+        help_text=_("Public holidays of this state, e.g. BY, NW, BE."),
+    )
     timezone = models.CharField(_("time zone"), max_length=50, default="Europe/Berlin")
     opening_hours = models.JSONField(
-        _("opening hours"), default=dict, blank=True,
+        _("opening hours"),
+        default=dict,
+        blank=True,
         help_text=_('Per weekday (0 = Monday): {"0": [["08:00", "18:00"]]}; empty: Mon-Fri 8-18.'),
     )
-    closed_days = models.JSONField(_("extra closed days"), default=list, blank=True,
-                                   help_text=_("ISO dates, e.g. 2026-12-24."))
+    closed_days = models.JSONField(
+        _("extra closed days"), default=list, blank=True, help_text=_("ISO dates, e.g. 2026-12-24.")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -78,7 +87,8 @@ class BusinessCalendar(models.Model):
 
     def business_hours(self) -> BusinessHours:
         return BusinessHours(
-            hours=parse_hours(self.opening_hours), state=self.state,
+            hours=parse_hours(self.opening_hours),
+            state=self.state,
             closed_days=frozenset(date.fromisoformat(d) for d in self.closed_days or []),
             tz=self.timezone,
         )
@@ -86,10 +96,16 @@ class BusinessCalendar(models.Model):
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="led_teams")
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                     related_name="service_teams")
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="service_teams"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -113,15 +129,33 @@ class QueueQuerySet(VisibleQuerySet["Queue"]):
 
 class Queue(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    partner = models.ForeignKey(ServicePartner, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="queues", verbose_name=_("service partner"))
-    calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="queues",
-                                 verbose_name=_("business calendar"))
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="queues", verbose_name=_("team"))
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                     related_name="service_queues")
+    partner = models.ForeignKey(
+        ServicePartner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queues",
+        verbose_name=_("service partner"),
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queues",
+        verbose_name=_("business calendar"),
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queues",
+        verbose_name=_("team"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="service_queues"
+    )
 
     objects = QueueQuerySet.as_manager()
 
@@ -180,12 +214,13 @@ class SLAPolicy(models.Model):
     """Targets in working minutes; empty queue, value class or priority match any."""
 
     name = models.CharField(_("name"), max_length=100)
-    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="sla_policies")
-    value_class = models.CharField(_("value class"), max_length=1, blank=True,
-                                   choices=Customer.ValueClass.choices)
-    priority = models.CharField(_("priority"), max_length=10, blank=True,
-                                choices=Priority.choices)
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policies"
+    )
+    value_class = models.CharField(
+        _("value class"), max_length=1, blank=True, choices=Customer.ValueClass.choices
+    )
+    priority = models.CharField(_("priority"), max_length=10, blank=True, choices=Priority.choices)
     first_response_minutes = models.PositiveIntegerField(_("first response (working min)"))
     next_response_minutes = models.PositiveIntegerField(_("next response (working min)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution (working min)"))
@@ -195,8 +230,9 @@ class SLAPolicy(models.Model):
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         constraints = [
-            models.UniqueConstraint(fields=["queue", "value_class", "priority"],
-                                    name="sla_policy_unique_scope"),
+            models.UniqueConstraint(
+                fields=["queue", "value_class", "priority"], name="sla_policy_unique_scope"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -228,59 +264,105 @@ class Ticket(models.Model):
 
     number = models.CharField(_("ticket number"), max_length=20, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="tickets", verbose_name=_("customer"))
-    sender_email = models.EmailField(_("sender email"), blank=True,
-                                     help_text=_("For a sender not yet matched to a customer."))
-    type = models.CharField(_("type"), max_length=10, choices=Type.choices,
-                            default=Type.INQUIRY)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="tickets", verbose_name=_("category"))
-    product = models.ForeignKey("commerce.Product", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="tickets")
-    order = models.ForeignKey("commerce.Order", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="tickets")
-    order_line = models.ForeignKey("commerce.OrderLine", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="tickets")
-    channel = models.CharField(_("channel of first contact"), max_length=20,
-                               choices=Channel.choices, default=Channel.EMAIL)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices,
-                                default=Priority.NORMAL)
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets",
-                              verbose_name=_("queue"))
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="tickets", verbose_name=_("team"))
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="assigned_tickets",
-                                 verbose_name=_("assignee"))
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                              default=Status.NEW)
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("customer"),
+    )
+    sender_email = models.EmailField(
+        _("sender email"), blank=True, help_text=_("For a sender not yet matched to a customer.")
+    )
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.INQUIRY)
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("category"),
+    )
+    product = models.ForeignKey(
+        "commerce.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    order = models.ForeignKey(
+        "commerce.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    order_line = models.ForeignKey(
+        "commerce.OrderLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    channel = models.CharField(
+        _("channel of first contact"), max_length=20, choices=Channel.choices, default=Channel.EMAIL
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("queue")
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("team"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
     tags = models.ManyToManyField(TicketTag, blank=True, related_name="tickets")
     version = models.PositiveIntegerField(default=1)
-    root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="tickets", verbose_name=_("root cause"))
+    root_cause = models.ForeignKey(
+        RootCause,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("root cause"),
+    )
     resolution = models.TextField(_("resolution"), blank=True)
-    first_contact_resolved = models.BooleanField(_("solved at first contact"), null=True,
-                                                 blank=True)
-    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="follow_ups")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="merged_from")
-    split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="split_into")
+    first_contact_resolved = models.BooleanField(
+        _("solved at first contact"), null=True, blank=True
+    )
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    split_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="split_into"
+    )
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # SLA state, kept by service.sla: due times move while the clock is paused.
-    sla_policy = models.ForeignKey(SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    sla_policy = models.ForeignKey(
+        SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     first_response_due = models.DateTimeField(null=True, blank=True)
     next_response_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
-    sla_due = models.DateTimeField(_("next SLA due"), null=True, blank=True,
-                                   help_text=_("The earliest pending due time."))
+    sla_due = models.DateTimeField(
+        _("next SLA due"), null=True, blank=True, help_text=_("The earliest pending due time.")
+    )
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     first_response_breached = models.BooleanField(default=False)
     next_response_breached = models.BooleanField(default=False)
@@ -322,14 +404,30 @@ class Ticket(models.Model):
 
     @property
     def any_breach(self) -> bool:
-        return (self.first_response_breached or self.next_response_breached
-                or self.resolution_breached)
+        return (
+            self.first_response_breached or self.next_response_breached or self.resolution_breached
+        )
 
 
-class TicketChildQuerySet(VisibleQuerySet[models.Model]):
-    def visible_to(self, user: User) -> TicketChildQuerySet:
+_Child = TypeVar("_Child", bound=models.Model)
+
+
+class TicketChildQuerySet(VisibleQuerySet[_Child]):
+    def visible_to(self, user: User) -> TicketChildQuerySet[_Child]:
         """Visible with its ticket."""
         return self.filter(ticket__in=Ticket.objects.visible_to(user).values("id"))
+
+
+class MessageQuerySet(TicketChildQuerySet["Message"]):
+    pass
+
+
+class AttachmentQuerySet(TicketChildQuerySet["Attachment"]):
+    pass
+
+
+class GoodwillQuerySet(TicketChildQuerySet["GoodwillGrant"]):
+    pass
 
 
 class Message(models.Model):
@@ -345,13 +443,14 @@ class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField(_("text"))
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField(_("time"), db_index=True)
 
-    objects = TicketChildQuerySet.as_manager()
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -367,17 +466,19 @@ def _attachment_path(instance: Attachment, filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     file = models.FileField(_("file"), upload_to=_attachment_path, max_length=300)
     name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     content_type = models.CharField(_("type"), max_length=100)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("time"))
 
-    objects = TicketChildQuerySet.as_manager()
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -402,21 +503,24 @@ class GoodwillGrant(models.Model):
         GRANTED = "granted", _("granted")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="goodwill")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="goodwill_grants")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="goodwill_grants"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     amount = models.DecimalField(_("value (EUR)"), max_digits=10, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=300)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField()
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
 
-    objects = TicketChildQuerySet.as_manager()
+    objects = GoodwillQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -454,18 +558,25 @@ class Macro(models.Model):
     """Set fields and reply in one step."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    set_status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                                  blank=True)
-    set_priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices,
-                                    blank=True)
-    set_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    set_status = models.CharField(_("status"), max_length=20, choices=Status.choices, blank=True)
+    set_priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, blank=True
+    )
+    set_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     add_tags = models.JSONField(_("tags to add"), default=list, blank=True)
-    template = models.ForeignKey(ReplyTemplate, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+",
-                                 help_text=_("Replied in the customer's language if it exists."))
-    reply_kind = models.CharField(_("reply kind"), max_length=10, choices=Message.Kind.choices,
-                                  default=Message.Kind.PUBLIC)
+    template = models.ForeignKey(
+        ReplyTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Replied in the customer's language if it exists."),
+    )
+    reply_kind = models.CharField(
+        _("reply kind"), max_length=10, choices=Message.Kind.choices, default=Message.Kind.PUBLIC
+    )
 
     class Meta:
         ordering = ["name"]
@@ -480,16 +591,21 @@ class TicketArticle(models.Model):
     """A knowledge article inserted into a reply on a ticket (for the usage count)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="articles")
-    article = models.ForeignKey("knowledge.Article", on_delete=models.CASCADE,
-                                related_name="ticket_uses")
-    used_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    article = models.ForeignKey(
+        "knowledge.Article", on_delete=models.CASCADE, related_name="ticket_uses"
+    )
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     used_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["ticket", "article"], name="ticket_article_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: article {self.article_id}"
 
 
 class Notification(models.Model):
@@ -502,10 +618,12 @@ class Notification(models.Model):
         GOODWILL = "goodwill", _("goodwill to decide")
         GOODWILL_DECIDED = "goodwill_decided", _("goodwill decided")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="service_notifications")
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_notifications"
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField()

@@ -45,8 +45,11 @@ def policy_for(*, queue_id: int | None, value_class: str, priority: str) -> SLAP
     best = None
     best_key = (-1, -1, -1)
     for policy in candidates:
-        key = (int(policy.queue_id is not None), int(bool(policy.value_class)),
-               int(bool(policy.priority)))
+        key = (
+            int(policy.queue_id is not None),
+            int(bool(policy.value_class)),
+            int(bool(policy.priority)),
+        )
         if key > best_key:
             best, best_key = policy, key
     return best
@@ -56,8 +59,7 @@ def _targets(ticket: Ticket) -> tuple[int, int, int]:
     policy = ticket.sla_policy
     if policy is None:
         return DEFAULT_TARGETS
-    return (policy.first_response_minutes, policy.next_response_minutes,
-            policy.resolution_minutes)
+    return (policy.first_response_minutes, policy.next_response_minutes, policy.resolution_minutes)
 
 
 def _calendar(ticket: Ticket) -> BusinessHours:
@@ -66,9 +68,10 @@ def _calendar(ticket: Ticket) -> BusinessHours:
 
 def sla_start(ticket: Ticket, *, now: datetime) -> None:
     """Pick the policy and set first-response and resolution due times (no save)."""
-    value_class = ticket.customer.value_class if ticket.customer_id else ""
-    ticket.sla_policy = policy_for(queue_id=ticket.queue_id, value_class=value_class or "",
-                                   priority=ticket.priority)
+    value_class = ticket.customer.value_class if ticket.customer is not None else ""
+    ticket.sla_policy = policy_for(
+        queue_id=ticket.queue_id, value_class=value_class or "", priority=ticket.priority
+    )
     first, _next, resolution = _targets(ticket)
     calendar = _calendar(ticket)
     ticket.first_response_due = add_working_time(calendar, now, first)
@@ -126,8 +129,11 @@ def sla_refresh_due(ticket: Ticket) -> None:
     """Set ``sla_due`` to the earliest pending, unbreached due time (None while paused)."""
     pending: list[datetime] = []
     if ticket.status in CLOCK_RUNNING and ticket.sla_paused_at is None:
-        if (ticket.first_response_at is None and ticket.first_response_due
-                and not ticket.first_response_breached):
+        if (
+            ticket.first_response_at is None
+            and ticket.first_response_due
+            and not ticket.first_response_breached
+        ):
             pending.append(ticket.first_response_due)
         if ticket.next_response_due and not ticket.next_response_breached:
             pending.append(ticket.next_response_due)
@@ -155,8 +161,9 @@ class SLAState:
     resolution_minutes_left: float | None
 
     def as_dict(self) -> dict[str, object]:
-        return {k: (v.isoformat() if isinstance(v, datetime) else v)
-                for k, v in self.__dict__.items()}
+        return {
+            k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()
+        }
 
 
 def sla_state(ticket: Ticket, *, now: datetime | None = None) -> SLAState:
@@ -166,9 +173,11 @@ def sla_state(ticket: Ticket, *, now: datetime | None = None) -> SLAState:
     if ticket.resolution_due and ticket.status in OPEN_STATUSES:
         start = ticket.sla_paused_at or now
         calendar = _calendar(ticket)
-        left = (working_minutes_between(calendar, start, ticket.resolution_due)
-                if ticket.resolution_due > start
-                else -working_minutes_between(calendar, ticket.resolution_due, start))
+        left = (
+            working_minutes_between(calendar, start, ticket.resolution_due)
+            if ticket.resolution_due > start
+            else -working_minutes_between(calendar, ticket.resolution_due, start)
+        )
     return SLAState(
         policy=ticket.sla_policy.name if ticket.sla_policy else _("default"),
         paused=ticket.sla_paused_at is not None,
@@ -183,8 +192,9 @@ def sla_state(ticket: Ticket, *, now: datetime | None = None) -> SLAState:
     )
 
 
-def clock_elapsed(calendar: BusinessHours, history: Sequence[tuple[datetime, str]],
-                  until: datetime) -> float:
+def clock_elapsed(
+    calendar: BusinessHours, history: Sequence[tuple[datetime, str]], until: datetime
+) -> float:
     """Return the SLA working minutes from the first status to ``until``.
 
     ``history`` is (time, new status) in time order; only spans in a running
@@ -225,14 +235,20 @@ def sla_escalate(*, now: datetime | None = None, batch: int = 500) -> Escalation
     now = now or timezone.now()
     result = EscalationResult()
     horizon = now + timedelta(days=5)  # a warning window may span a long weekend
-    ids = list(Ticket.objects.filter(status__in=CLOCK_RUNNING, sla_due__lte=horizon)
-               .order_by("sla_due").values_list("id", flat=True)[:batch])
+    ids = list(
+        Ticket.objects.filter(status__in=CLOCK_RUNNING, sla_due__lte=horizon)
+        .order_by("sla_due")
+        .values_list("id", flat=True)[:batch]
+    )
     for ticket_id in ids:
         with transaction.atomic():
-            ticket = (Ticket.objects.select_for_update(of=("self",))
-                      .select_related("queue__calendar", "queue__team__lead", "team__lead",
-                                      "assignee", "customer")
-                      .get(pk=ticket_id))
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related(
+                    "queue__calendar", "queue__team__lead", "team__lead", "assignee", "customer"
+                )
+                .get(pk=ticket_id)
+            )
             if ticket.sla_due is None or ticket.status not in CLOCK_RUNNING:
                 continue
             if ticket.sla_due <= now:
@@ -240,17 +256,22 @@ def sla_escalate(*, now: datetime | None = None, batch: int = 500) -> Escalation
                 for component in _COMPONENTS:
                     due = getattr(ticket, f"{component}_due")
                     done = component == "first_response" and ticket.first_response_at
-                    if due and due <= now and not done and not getattr(
-                            ticket, f"{component}_breached"):
+                    if (
+                        due
+                        and due <= now
+                        and not done
+                        and not getattr(ticket, f"{component}_breached")
+                    ):
                         setattr(ticket, f"{component}_breached", True)
                         parts.append(component.replace("_", " "))
                 ticket.escalated_at = now
                 sla_refresh_due(ticket)
                 ticket.save()
                 text = _("SLA breached on %(number)s: %(parts)s") % {
-                    "number": ticket.number, "parts": ", ".join(parts)}
-                for user in {*(_leads_of(ticket)), *([ticket.assignee] if ticket.assignee
-                                                     else [])}:
+                    "number": ticket.number,
+                    "parts": ", ".join(parts),
+                }
+                for user in {*(_leads_of(ticket)), *([ticket.assignee] if ticket.assignee else [])}:
                     notify(user=user, ticket=ticket, kind="sla_breach", text=text, now=now)
                 timeline_add(ticket, kind="sla_breach", summary=text, actor=None, at=now)
                 result.breached += 1
@@ -260,7 +281,9 @@ def sla_escalate(*, now: datetime | None = None, batch: int = 500) -> Escalation
                     ticket.sla_warned_at = now
                     ticket.save(update_fields=["sla_warned_at"])
                     text = _("SLA due in %(minutes)d working minutes on %(number)s") % {
-                        "minutes": round(left), "number": ticket.number}
+                        "minutes": round(left),
+                        "number": ticket.number,
+                    }
                     for user in [ticket.assignee] if ticket.assignee else _leads_of(ticket):
                         notify(user=user, ticket=ticket, kind="sla_warning", text=text, now=now)
                     timeline_add(ticket, kind="sla_warning", summary=text, actor=None, at=now)

@@ -33,8 +33,12 @@ def _need(request: HttpRequest, perm: str) -> None:
 
 def _error(request: HttpRequest, exc: ApplicationError) -> None:
     details = "; ".join(f"{' '.join(v)}" for v in exc.field_errors.values())
-    messages.error(request, f"{exc.message} {details}".strip() if details and
-                   details not in exc.message else exc.message)
+    messages.error(
+        request,
+        f"{exc.message} {details}".strip()
+        if details and details not in exc.message
+        else exc.message,
+    )
 
 
 @login_required
@@ -43,37 +47,57 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     _need(request, "view_ticket")
     queue_raw = request.GET.get("queue", "")
     filters = selectors.InboxFilter(
-        view=request.GET.get("view", "mine"), q=request.GET.get("q", ""),
+        view=request.GET.get("view", "mine"),
+        q=request.GET.get("q", ""),
         queue=int(queue_raw) if queue_raw.isdigit() else None,
-        status=request.GET.get("status", ""), type=request.GET.get("type", ""))
+        status=request.GET.get("status", ""),
+        type=request.GET.get("type", ""),
+    )
     after_raw = request.GET.get("after", "")
     size_raw = request.GET.get("size", "")
     size = min(int(size_raw), 200) if size_raw.isdigit() and int(size_raw) > 0 else PAGE_SIZE
     rows, next_after = selectors.inbox_page(
         selectors.inbox_list(user=request.user, filters=filters),
-        after=int(after_raw) if after_raw.isdigit() else None, size=size,
-        ordered_by_due=filters.view == "breaching")
+        after=int(after_raw) if after_raw.isdigit() else None,
+        size=size,
+        ordered_by_due=filters.view == "breaching",
+    )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {
-        "tickets": rows, "next_after": next_after, "filters": filters,
-        "query": query.urlencode(), "now": timezone.now(),
+    context: dict[str, Any] = {
+        "tickets": rows,
+        "next_after": next_after,
+        "filters": filters,
+        "query": query.urlencode(),
+        "now": timezone.now(),
         "soon": timezone.now() + selectors.BREACHING_WINDOW,
         "can_change": request.user.has_perm("service.change_ticket"),
     }
-    if request.htmx and not request.htmx.boosted:
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted:
         return render(request, "service/_inbox_rows.html", context)
     counts = selectors.inbox_counts(user=request.user)
-    context.update({
-        "views": [(key, label, counts.get(key)) for key, label in (
-            ("mine", _("Mine")), ("my_queues", _("My queues")), ("unassigned", _("Unassigned")),
-            ("breaching", _("Breaching soon")), ("waiting", _("Waiting")),
-            ("open", _("All open")))],
-        "notifications": selectors.notifications_for(user=request.user),
-        "pending_goodwill": selectors.goodwill_pending(user=request.user)
-        if request.user.has_perm("service.delete_ticket") else [],
-        "statuses": Status.choices, "types": Ticket.Type.choices,
-    })
+    context.update(
+        {
+            "views": [
+                (key, label, counts.get(key))
+                for key, label in (
+                    ("mine", _("Mine")),
+                    ("my_queues", _("My queues")),
+                    ("unassigned", _("Unassigned")),
+                    ("breaching", _("Breaching soon")),
+                    ("waiting", _("Waiting")),
+                    ("open", _("All open")),
+                )
+            ],
+            "notifications": selectors.notifications_for(user=request.user),
+            "pending_goodwill": selectors.goodwill_pending(user=request.user)
+            if request.user.has_perm("service.delete_ticket")
+            else [],
+            "statuses": Status.choices,
+            "types": Ticket.Type.choices,
+        }
+    )
     return render(request, "service/inbox.html", context)
 
 
@@ -88,11 +112,13 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
     for ticket in Ticket.objects.visible_to(request.user).filter(pk__in=ids):
         try:
             if action == "assign_me":
-                services.ticket_change(actor=request.user, ticket=ticket, expected_version=None,
-                                       assignee=request.user)
+                services.ticket_change(
+                    actor=request.user, ticket=ticket, expected_version=None, assignee=request.user
+                )
             elif action == "unassign":
-                services.ticket_change(actor=request.user, ticket=ticket, expected_version=None,
-                                       assignee=None)
+                services.ticket_change(
+                    actor=request.user, ticket=ticket, expected_version=None, assignee=None
+                )
             elif action == "close":
                 services.ticket_close(actor=request.user, ticket=ticket, expected_version=None)
             else:
@@ -116,19 +142,31 @@ def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
     _need(request, "view_ticket")
     ticket = selectors.ticket_get(user=request.user, pk=pk)
     context = selectors.ticket_page_context(user=request.user, ticket=ticket)
-    context.update({
-        "reply_form": ReplyForm(),
-        "change_form": ChangeForm(user=request.user, initial={
-            "version": ticket.version, "status": ticket.status, "assignee": ticket.assignee_id,
-            "queue": ticket.queue_id, "priority": ticket.priority, "type": ticket.type,
-            "category": ticket.category_id, "tags": ", ".join(context["tags"]),
-            "root_cause": ticket.root_cause_id, "resolution": ticket.resolution}),
-        "goodwill_form": GoodwillForm(),
-        "goodwill_limit": services.goodwill_limit_of(request.user),
-        "can_change": request.user.has_perm("service.change_ticket"),
-        "can_decide": request.user.has_perm("service.delete_ticket"),
-        "status_labels": dict(Status.choices),
-    })
+    context.update(
+        {
+            "reply_form": ReplyForm(),
+            "change_form": ChangeForm(
+                user=request.user,
+                initial={
+                    "version": ticket.version,
+                    "status": ticket.status,
+                    "assignee": ticket.assignee_id,
+                    "queue": ticket.queue_id,
+                    "priority": ticket.priority,
+                    "type": ticket.type,
+                    "category": ticket.category_id,
+                    "tags": ", ".join(context["tags"]),
+                    "root_cause": ticket.root_cause_id,
+                    "resolution": ticket.resolution,
+                },
+            ),
+            "goodwill_form": GoodwillForm(),
+            "goodwill_limit": services.goodwill_limit_of(request.user),
+            "can_change": request.user.has_perm("service.change_ticket"),
+            "can_decide": request.user.has_perm("service.delete_ticket"),
+            "status_labels": dict(Status.choices),
+        }
+    )
     return render(request, "service/ticket.html", context)
 
 
@@ -160,17 +198,24 @@ def reply_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     """Send a public reply or add a note, optionally with a file and a status."""
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        raise ApplicationError(_("The reply was not sent."), field_errors={
-            k: list(v) for k, v in form.errors.items()})
+        raise ApplicationError(
+            _("The reply was not sent."),
+            field_errors={k: [str(e) for e in v] for k, v in form.errors.items()},
+        )
     data = form.cleaned_data
     message = services.ticket_reply(
-        actor=request.user, ticket=ticket, body=data["body"], kind=data["kind"],
-        then_status=data["then_status"] or None, article_ids=data["article_ids"])
+        actor=request.user,
+        ticket=ticket,
+        body=data["body"],
+        kind=data["kind"],
+        then_status=data["then_status"] or None,
+        article_ids=data["article_ids"],
+    )
     if data.get("file"):
-        services.attachment_add(actor=request.user, ticket=ticket, upload=data["file"],
-                                message=message)
-    messages.success(request, _("Reply sent.") if data["kind"] == "public"
-                     else _("Note added."))
+        services.attachment_add(
+            actor=request.user, ticket=ticket, upload=data["file"], message=message
+        )
+    messages.success(request, _("Reply sent.") if data["kind"] == "public" else _("Note added."))
     return None
 
 
@@ -179,14 +224,25 @@ def change_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     """Save status, assignment and fields; a stale version is refused."""
     form = ChangeForm(request.POST, user=request.user)
     if not form.is_valid():
-        raise ApplicationError(_("Nothing was saved."), field_errors={
-            k: list(v) for k, v in form.errors.items()})
+        raise ApplicationError(
+            _("Nothing was saved."),
+            field_errors={k: [str(e) for e in v] for k, v in form.errors.items()},
+        )
     d = form.cleaned_data
     services.ticket_change(
-        actor=request.user, ticket=ticket, expected_version=d["version"], status=d["status"],
-        assignee=d["assignee"], queue=d["queue"], priority=d["priority"], type=d["type"],
-        category=d["category"], tags=[t for t in d["tags"].split(",") if t.strip()],
-        root_cause=d["root_cause"], resolution=d["resolution"])
+        actor=request.user,
+        ticket=ticket,
+        expected_version=d["version"],
+        status=d["status"],
+        assignee=d["assignee"],
+        queue=d["queue"],
+        priority=d["priority"],
+        type=d["type"],
+        category=d["category"],
+        tags=[t for t in d["tags"].split(",") if t.strip()],
+        root_cause=d["root_cause"],
+        resolution=d["resolution"],
+    )
     messages.success(request, _("Ticket saved."))
     return None
 
@@ -196,8 +252,10 @@ def goodwill_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     """Grant goodwill within the limit, or ask a team lead above it."""
     form = GoodwillForm(request.POST)
     if not form.is_valid():
-        raise ApplicationError(_("No goodwill recorded."), field_errors={
-            k: list(v) for k, v in form.errors.items()})
+        raise ApplicationError(
+            _("No goodwill recorded."),
+            field_errors={k: [str(e) for e in v] for k, v in form.errors.items()},
+        )
     grant = services.goodwill_request(actor=request.user, ticket=ticket, **form.cleaned_data)
     if grant.status == GoodwillGrant.Status.GRANTED:
         messages.success(request, _("Goodwill granted."))
@@ -212,9 +270,12 @@ def goodwill_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A team lead approves or rejects a goodwill request."""
     grant = selectors.goodwill_get(user=request.user, pk=pk)
     try:
-        services.goodwill_decide(actor=request.user, grant=grant,
-                                 approve=request.POST.get("decision") == "approve",
-                                 note=request.POST.get("note", ""))
+        services.goodwill_decide(
+            actor=request.user,
+            grant=grant,
+            approve=request.POST.get("decision") == "approve",
+            note=request.POST.get("note", ""),
+        )
     except ApplicationError as exc:
         _error(request, exc)
     else:
@@ -225,8 +286,9 @@ def goodwill_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 @_ticket_action()
 def handover_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     """Hand an upsell chance over to sales."""
-    services.sales_handover_create(actor=request.user, ticket=ticket,
-                                   note=request.POST.get("note", ""))
+    services.sales_handover_create(
+        actor=request.user, ticket=ticket, note=request.POST.get("note", "")
+    )
     messages.success(request, _("Handed over to sales."))
     return None
 
@@ -238,8 +300,12 @@ def macro_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     if macro is None:
         raise ApplicationError(_("Choose a macro."), field_errors={"macro": [_("Required.")]})
     version = request.POST.get("version", "")
-    services.macro_apply(actor=request.user, ticket=ticket, macro=macro,
-                         expected_version=int(version) if version.isdigit() else None)
+    services.macro_apply(
+        actor=request.user,
+        ticket=ticket,
+        macro=macro,
+        expected_version=int(version) if version.isdigit() else None,
+    )
     messages.success(request, _("Macro “%(name)s” applied.") % {"name": macro.name})
     return None
 
@@ -250,8 +316,10 @@ def merge_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     number = request.POST.get("target", "").strip()
     target = Ticket.objects.visible_to(request.user).filter(number=number).first()
     if target is None:
-        raise ApplicationError(_("No ticket %(number)s.") % {"number": number},
-                               field_errors={"target": [_("Unknown ticket.")]})
+        raise ApplicationError(
+            _("No ticket %(number)s.") % {"number": number},
+            field_errors={"target": [_("Unknown ticket.")]},
+        )
     merged = services.ticket_merge(actor=request.user, source=ticket, target=target)
     messages.success(request, _("Merged into %(number)s.") % {"number": merged.number})
     return redirect("service:ticket", pk=merged.pk)
@@ -260,10 +328,12 @@ def merge_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
 @_ticket_action()
 def split_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     """Split chosen messages off into a new ticket."""
-    new = services.ticket_split(actor=request.user, ticket=ticket,
-                                message_ids=[i for i in request.POST.getlist("messages")
-                                             if i.isdigit()],
-                                subject=request.POST.get("subject", ""))
+    new = services.ticket_split(
+        actor=request.user,
+        ticket=ticket,
+        message_ids=[int(i) for i in request.POST.getlist("messages") if i.isdigit()],
+        subject=request.POST.get("subject", ""),
+    )
     messages.success(request, _("New ticket %(number)s.") % {"number": new.number})
     return redirect("service:ticket", pk=new.pk)
 
@@ -273,8 +343,9 @@ def template_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Return the reply textarea filled with a template (htmx swaps it in)."""
     _need(request, "view_ticket")
     ticket = selectors.ticket_get(user=request.user, pk=pk)
-    template = ReplyTemplate.objects.filter(pk=request.GET.get("template") or 0,
-                                            active=True).first()
+    template = ReplyTemplate.objects.filter(
+        pk=request.GET.get("template") or 0, active=True
+    ).first()
     text = services.template_render(template=template, ticket=ticket) if template else ""
     current = request.GET.get("body", "").rstrip()
     form = ReplyForm(initial={"body": f"{current}\n\n{text}".strip() if current else text})
@@ -290,8 +361,9 @@ def attachment_view(request: HttpRequest, pk: int) -> FileResponse:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("File missing") from exc
-    return FileResponse(handle, as_attachment=True, filename=attachment.name,
-                        content_type=attachment.content_type)
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
 
 
 @login_required
@@ -305,32 +377,43 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
         try:
             customer = None
             if d["customer"]:
-                customer = Customer.objects.visible_to(request.user).filter(
-                    pk=d["customer"]).first()
+                customer = (
+                    Customer.objects.visible_to(request.user).filter(pk=d["customer"]).first()
+                )
                 if customer is None:
-                    raise ApplicationError(_("Unknown customer."),
-                                           field_errors={"customer": [_("Unknown customer.")]})
+                    raise ApplicationError(
+                        _("Unknown customer."), field_errors={"customer": [_("Unknown customer.")]}
+                    )
             links = services.TicketLinks()
             if d["order_number"]:
                 from stammkunde.commerce.models import Order
 
-                order = Order.objects.visible_to(request.user).filter(
-                    number=d["order_number"]).first()
+                order = (
+                    Order.objects.visible_to(request.user).filter(number=d["order_number"]).first()
+                )
                 if order is None:
-                    raise ApplicationError(_("Unknown order."),
-                                           field_errors={"order_number": [_("Unknown order.")]})
+                    raise ApplicationError(
+                        _("Unknown order."), field_errors={"order_number": [_("Unknown order.")]}
+                    )
                 links = services.TicketLinks(order=order)
             ticket = services.ticket_create(
-                actor=request.user, subject=d["subject"], body=d["body"], queue=d["queue"],
-                customer=customer, sender_email=d["sender_email"] or "", type=d["type"],
-                category=d["category"], channel=d["channel"], priority=d["priority"],
-                links=links)
+                actor=request.user,
+                subject=d["subject"],
+                body=d["body"],
+                queue=d["queue"],
+                customer=customer,
+                sender_email=d["sender_email"] or "",
+                type=d["type"],
+                category=d["category"],
+                channel=d["channel"],
+                priority=d["priority"],
+                links=links,
+            )
         except ApplicationError as exc:
             for field, errors in (exc.field_errors or {"__all__": [exc.message]}).items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Ticket %(number)s created.") % {
-                "number": ticket.number})
+            messages.success(request, _("Ticket %(number)s created.") % {"number": ticket.number})
             return redirect(ticket)
     return render(request, "service/ticket_form.html", {"form": form})
 
@@ -346,9 +429,15 @@ def reports_view(request: HttpRequest) -> HttpResponse:
     context = {
         "days": days,
         "fcr_total": selectors.fcr_total(user=user, since=since),
-        "fcr": {label: selectors.fcr_report(user=user, by=by, since=since)
-                for by, label in (("channel", _("Channel")), ("agent", _("Agent")),
-                                  ("queue", _("Queue")), ("category", _("Category")))},
+        "fcr": {
+            label: selectors.fcr_report(user=user, by=by, since=since)
+            for by, label in (
+                ("channel", _("Channel")),
+                ("agent", _("Agent")),
+                ("queue", _("Queue")),
+                ("category", _("Category")),
+            )
+        },
         "sla": selectors.sla_report(user=user, since=since),
         "root_causes": selectors.root_cause_report(user=user, since=since),
     }

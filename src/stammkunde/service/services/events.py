@@ -14,21 +14,35 @@ from stammkunde.customers.services import interaction_record
 from ..models import Notification, Ticket
 
 
-def timeline_add(ticket: Ticket, *, kind: str, summary: str, actor: User | None,
-                 at: datetime | None = None, channel: str | None = None,
-                 direction: str = Interaction.Direction.INTERNAL) -> None:
+def timeline_add(
+    ticket: Ticket,
+    *,
+    kind: str,
+    summary: str,
+    actor: User | None,
+    at: datetime | None = None,
+    channel: str | None = None,
+    direction: str = Interaction.Direction.INTERNAL,
+) -> None:
     """Put a ticket event on the customer timeline (tickets without a customer have none)."""
-    if ticket.customer_id is None:
+    if ticket.customer is None:
         return
     interaction_record(
-        customer=ticket.customer, occurred_at=at or timezone.now(),
-        channel=channel or ticket.channel, direction=direction, kind=f"ticket_{kind}",
-        summary=f"{ticket.number}: {summary}", source=ticket, actor=actor,
+        customer=ticket.customer,
+        occurred_at=at or timezone.now(),
+        channel=channel or ticket.channel,
+        direction=direction,
+        kind=f"ticket_{kind}",
+        summary=f"{ticket.number}: {summary}",
+        source=ticket,
+        actor=actor,
     )
 
 
-def notify(*, user: Any, ticket: Ticket | None, kind: str, text: str,
-           now: datetime | None = None) -> Notification:
+def notify(
+    *, user: Any, ticket: Ticket | None, kind: str, text: str, now: datetime | None = None
+) -> Notification:
     """Leave a notification for one user."""
-    return Notification.objects.create(user=user, ticket=ticket, kind=kind, text=text[:300],
-                                       created_at=now or timezone.now())
+    return Notification.objects.create(
+        user=user, ticket=ticket, kind=kind, text=text[:300], created_at=now or timezone.now()
+    )

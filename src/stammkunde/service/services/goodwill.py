@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stammkunde.core.access import User
+from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import ADMIN, AGENT, PARTNER_AGENT, TEAM_LEAD, has_role, roles_of
@@ -36,15 +36,22 @@ def goodwill_limit_of(user: User) -> Decimal:
         return Decimal(profile.goodwill_limit)
     if has_role(user, ADMIN):
         return UNLIMITED
-    return max((ROLE_GOODWILL_LIMITS[r] for r in roles_of(user) if r in ROLE_GOODWILL_LIMITS),
-               default=Decimal("0"))
+    return max(
+        (ROLE_GOODWILL_LIMITS[r] for r in roles_of(user) if r in ROLE_GOODWILL_LIMITS),
+        default=Decimal("0"),
+    )
 
 
 def _internal_note(ticket: Ticket, actor: User | None, body: str, now: datetime) -> None:
-    Message.objects.create(ticket=ticket, kind=Message.Kind.INTERNAL,
-                           direction=Message.Direction.INTERNAL,
-                           author=actor if actor is not None and actor.is_authenticated
-                           else None, body=body, channel=ticket.channel, created_at=now)
+    Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.INTERNAL,
+        direction=Message.Direction.INTERNAL,
+        author=acting_user(actor),
+        body=body,
+        channel=ticket.channel,
+        created_at=now,
+    )
 
 
 def _leads() -> list[Any]:
@@ -52,8 +59,15 @@ def _leads() -> list[Any]:
 
 
 @transaction.atomic
-def goodwill_request(*, actor: User, ticket: Ticket, kind: str, amount: Decimal,
-                     reason: str, now: datetime | None = None) -> GoodwillGrant:
+def goodwill_request(
+    *,
+    actor: User,
+    ticket: Ticket,
+    kind: str,
+    amount: Decimal,
+    reason: str,
+    now: datetime | None = None,
+) -> GoodwillGrant:
     """Grant goodwill at once within the actor's limit; above it, ask a team lead.
 
     The request and its outcome are written on the ticket (internal note) and
@@ -63,42 +77,65 @@ def goodwill_request(*, actor: User, ticket: Ticket, kind: str, amount: Decimal,
     if kind not in GoodwillGrant.Kind.values:
         raise ApplicationError(_("Unknown kind of goodwill."), field_errors={"kind": [kind]})
     if amount is None or amount <= 0:
-        raise ApplicationError(_("The value must be above 0."),
-                               field_errors={"amount": [_("Must be above 0.")]})
+        raise ApplicationError(
+            _("The value must be above 0."), field_errors={"amount": [_("Must be above 0.")]}
+        )
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field_errors={"reason": [_("Required.")]})
     limit = goodwill_limit_of(actor)
     within = amount <= limit
     grant = GoodwillGrant.objects.create(
-        ticket=ticket, customer=ticket.customer, kind=kind, amount=amount,
+        ticket=ticket,
+        customer=ticket.customer,
+        kind=kind,
+        amount=amount,
         reason=reason.strip()[:300],
         status=GoodwillGrant.Status.GRANTED if within else GoodwillGrant.Status.REQUESTED,
-        requested_by=actor, requested_at=now,
-        decided_by=actor if within else None, decided_at=now if within else None,
+        requested_by=acting_user(actor),
+        requested_at=now,
+        decided_by=acting_user(actor) if within else None,
+        decided_at=now if within else None,
     )
     if within:
         text = _("Goodwill granted: %(kind)s %(amount)s EUR (%(reason)s)")
     else:
-        text = _("Goodwill requested from a team lead: %(kind)s %(amount)s EUR (%(reason)s); "
-                 "above the limit of %(limit)s EUR")
-    text = text % {"kind": grant.get_kind_display(), "amount": amount, "reason": grant.reason,
-                   "limit": limit}
+        text = _(
+            "Goodwill requested from a team lead: %(kind)s %(amount)s EUR (%(reason)s); "
+            "above the limit of %(limit)s EUR"
+        )
+    text = text % {
+        "kind": grant.get_kind_display(),
+        "amount": amount,
+        "reason": grant.reason,
+        "limit": limit,
+    }
     _internal_note(ticket, actor, text, now)
     timeline_add(ticket, kind="goodwill", summary=text, actor=actor, at=now)
-    audit_record(actor=actor, action="create", obj=grant, customer_id=ticket.customer_id,
-                 changes={"kind": kind, "amount": str(amount), "status": grant.status})
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=grant,
+        customer_id=ticket.customer_id,
+        changes={"kind": kind, "amount": str(amount), "status": grant.status},
+    )
     if not within:
         for lead in _leads():
             if lead.pk != actor.pk:
-                notify(user=lead, ticket=ticket, kind="goodwill", now=now,
-                       text=_("%(user)s asks for goodwill of %(amount)s EUR on %(number)s") % {
-                           "user": actor, "amount": amount, "number": ticket.number})
+                notify(
+                    user=lead,
+                    ticket=ticket,
+                    kind="goodwill",
+                    now=now,
+                    text=_("%(user)s asks for goodwill of %(amount)s EUR on %(number)s")
+                    % {"user": actor, "amount": amount, "number": ticket.number},
+                )
     return grant
 
 
 @transaction.atomic
-def goodwill_decide(*, actor: User, grant: GoodwillGrant, approve: bool, note: str = "",
-                    now: datetime | None = None) -> GoodwillGrant:
+def goodwill_decide(
+    *, actor: User, grant: GoodwillGrant, approve: bool, note: str = "", now: datetime | None = None
+) -> GoodwillGrant:
     """Approve or reject a requested grant; only a team lead (or admin) within their limit.
 
     Nobody decides their own request. The decision goes on the ticket.
@@ -108,44 +145,62 @@ def goodwill_decide(*, actor: User, grant: GoodwillGrant, approve: bool, note: s
     if locked.status != GoodwillGrant.Status.REQUESTED:
         raise ApplicationError(_("This goodwill has been decided already."), code="decided")
     if not has_role(actor, TEAM_LEAD, ADMIN):
-        raise ApplicationError(_("Only a team lead decides goodwill requests."),
-                               code="forbidden")
+        raise ApplicationError(_("Only a team lead decides goodwill requests."), code="forbidden")
     if locked.requested_by_id == actor.pk:
-        raise ApplicationError(_("Nobody decides their own goodwill request."),
-                               code="own_request")
+        raise ApplicationError(_("Nobody decides their own goodwill request."), code="own_request")
     if approve and locked.amount > goodwill_limit_of(actor):
-        raise ApplicationError(_("The value is above your own limit; ask an administrator."),
-                               code="limit")
+        raise ApplicationError(
+            _("The value is above your own limit; ask an administrator."), code="limit"
+        )
     locked.status = GoodwillGrant.Status.APPROVED if approve else GoodwillGrant.Status.REJECTED
     locked.decided_by, locked.decided_at = actor, now  # type: ignore[assignment]
     locked.decision_note = note.strip()[:300]
     locked.save()
-    text = (_("Goodwill %(amount)s EUR approved by %(user)s") if approve
-            else _("Goodwill %(amount)s EUR rejected by %(user)s")) % {
-        "amount": locked.amount, "user": actor}
+    text = (
+        _("Goodwill %(amount)s EUR approved by %(user)s")
+        if approve
+        else _("Goodwill %(amount)s EUR rejected by %(user)s")
+    ) % {"amount": locked.amount, "user": actor}
     if locked.decision_note:
         text += f": {locked.decision_note}"
     _internal_note(locked.ticket, actor, text, now)
     timeline_add(locked.ticket, kind="goodwill", summary=text, actor=actor, at=now)
-    audit_record(actor=actor, action="update", obj=locked,
-                 customer_id=locked.ticket.customer_id, changes={"status": locked.status})
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        customer_id=locked.ticket.customer_id,
+        changes={"status": locked.status},
+    )
     if locked.requested_by is not None:
-        notify(user=locked.requested_by, ticket=locked.ticket, kind="goodwill_decided",
-               text=text, now=now)
+        notify(
+            user=locked.requested_by,
+            ticket=locked.ticket,
+            kind="goodwill_decided",
+            text=text,
+            now=now,
+        )
     return locked
 
 
 @transaction.atomic
-def sales_handover_create(*, actor: User, ticket: Ticket, note: str,
-                          now: datetime | None = None) -> None:
+def sales_handover_create(
+    *, actor: User, ticket: Ticket, note: str, now: datetime | None = None
+) -> None:
     """Hand an upsell chance to sales: a sales note on the customer's timeline."""
     now = now or timezone.now()
     if ticket.customer_id is None:
         raise ApplicationError(_("Link the ticket to a customer first."), code="no_customer")
     if not note.strip():
-        raise ApplicationError(_("Describe the opportunity."),
-                               field_errors={"note": [_("Required.")]})
-    _internal_note(ticket, actor, _("Handed over to sales: %(note)s") % {"note": note.strip()},
-                   now)
-    timeline_add(ticket, kind="sales_lead", summary=note.strip(), actor=actor, at=now,
-                 direction=Interaction.Direction.INTERNAL)
+        raise ApplicationError(
+            _("Describe the opportunity."), field_errors={"note": [_("Required.")]}
+        )
+    _internal_note(ticket, actor, _("Handed over to sales: %(note)s") % {"note": note.strip()}, now)
+    timeline_add(
+        ticket,
+        kind="sales_lead",
+        summary=note.strip(),
+        actor=actor,
+        at=now,
+        direction=Interaction.Direction.INTERNAL,
+    )

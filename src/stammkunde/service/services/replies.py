@@ -24,7 +24,7 @@ class _Placeholders(dict[str, str]):
 def placeholder_values(ticket: Ticket) -> dict[str, str]:
     """Return the values that templates may use for a ticket."""
     customer = ticket.customer
-    order = ticket.order or (ticket.order_line.order if ticket.order_line_id else None)
+    order = ticket.order or (ticket.order_line.order if ticket.order_line is not None else None)
     return {
         "customer_name": customer.display_name if customer else ticket.sender_email,
         "ticket_number": ticket.number,
@@ -43,13 +43,16 @@ def template_render(*, template: ReplyTemplate | str, ticket: Ticket) -> str:
 
 def template_for(*, template: ReplyTemplate, language: str) -> ReplyTemplate:
     """Return the same-named template in ``language`` when there is one."""
-    return (ReplyTemplate.objects.filter(name=template.name, language=language, active=True)
-            .first() or template)
+    return (
+        ReplyTemplate.objects.filter(name=template.name, language=language, active=True).first()
+        or template
+    )
 
 
 @transaction.atomic
-def macro_apply(*, actor: User, ticket: Ticket, macro: Macro,
-                expected_version: int | None) -> Ticket:
+def macro_apply(
+    *, actor: User, ticket: Ticket, macro: Macro, expected_version: int | None
+) -> Ticket:
     """Apply a macro: priority, team and tags, then the template reply, then the status."""
     changes: dict[str, Any] = {}
     if macro.set_priority:
@@ -58,18 +61,26 @@ def macro_apply(*, actor: User, ticket: Ticket, macro: Macro,
         changes["team"] = macro.set_team
     if macro.add_tags:
         changes["tags"] = [*ticket.tags.values_list("name", flat=True), *macro.add_tags]
-    ticket = ticket_change(actor=actor, ticket=ticket, expected_version=expected_version,
-                           **changes)
+    ticket = ticket_change(actor=actor, ticket=ticket, expected_version=expected_version, **changes)
     if macro.template_id:
         assert macro.template is not None
         language = ticket.customer.preferred_language if ticket.customer else "de"
         template = template_for(template=macro.template, language=language)
-        ticket_reply(actor=actor, ticket=ticket, kind=macro.reply_kind or Message.Kind.PUBLIC,
-                     body=template_render(template=template, ticket=ticket),
-                     then_status=macro.set_status or None)
+        ticket_reply(
+            actor=actor,
+            ticket=ticket,
+            kind=macro.reply_kind or Message.Kind.PUBLIC,
+            body=template_render(template=template, ticket=ticket),
+            then_status=macro.set_status or None,
+        )
     elif macro.set_status:
-        ticket_change(actor=actor, ticket=ticket, expected_version=None,
-                      status=macro.set_status, assignee=UNSET)
+        ticket_change(
+            actor=actor,
+            ticket=ticket,
+            expected_version=None,
+            status=macro.set_status,
+            assignee=UNSET,
+        )
     if not (changes or macro.template_id or macro.set_status):
         raise ApplicationError("The macro does nothing.", code="empty_macro")
     return Ticket.objects.get(pk=ticket.pk)
