@@ -324,7 +324,7 @@ def _write(
         if answered_at is not None and answered_at > end:
             answered_at = None
         inv_rows.append(
-            (inv_id, cid, version.pk, rng.bytes(24).hex(), f"demo:{inv_id}", lang, "email",
+            (inv_id, cid, version.pk, rng.bytes(16).hex(), f"demo:{inv_id}", lang, "email",
              "", plan["ticket"], value_classes.get(cid) or "", at, at + timedelta(days=14), at,
              answered_at)
         )  # fmt: skip

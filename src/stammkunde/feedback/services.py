@@ -388,7 +388,7 @@ def invitation_create(
             code="min_gap",
         )
     invitation = Invitation.objects.create(
-        customer=customer, version=version, trigger=trigger, key=secrets.token_urlsafe(32),
+        customer=customer, version=version, trigger=trigger, key=secrets.token_urlsafe(24),
         dedupe_key=dedupe_key, language=customer.preferred_language or "de",
         channel=Channel.EMAIL, email=address, source_ticket=source_ticket,
         source_order=source_order, value_class=customer.value_class or "",

@@ -1,6 +1,6 @@
 """The personal survey link: the invitation's random key, signed with django.core.signing.
 
-The key is 32 random bytes (unguessable on its own); the signature makes a
+The key is 24 random bytes (192 bits) (unguessable on its own); the signature makes a
 changed link fail *before* any database lookup, so that a tampered link
 reveals nothing, not even whether an invitation exists.
 """
