@@ -165,3 +165,17 @@ def test_analytics_page_without_a_run_says_so(make_user, client) -> None:
     client.force_login(make_user("analyst"))
     page = client.get(reverse("analytics:dashboard")).content.decode()
     assert "analytics score" in page
+
+
+def test_customer_panel_costs_a_fixed_number_of_queries(
+    scored: None, make_user, django_assert_max_num_queries
+) -> None:
+    from stammkunde.analytics.selectors import customer_analytics_context
+
+    # given
+    user = make_user("agent")
+    customer = _risky().customer
+    # when / then
+    with django_assert_max_num_queries(3):
+        context = customer_analytics_context(customer, user)
+    assert context["score"] is not None
