@@ -125,6 +125,8 @@ def main() -> None:
             f"{r['peak_rss_mb']:>8.0f} {r['auc']:>6.3f}  ({r['generate_s']:.0f})",
             flush=True,
         )
+    # Other jobs on the machine slow the wall-clock columns; CPU seconds are steadier.
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
