@@ -81,7 +81,7 @@ class ExportForm(forms.Form):
 
 class WebhookSubscriptionForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    url = forms.URLField(label=_("URL"), max_length=500)
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("Events"),
         choices=[("*", _("all events"))] + [(e, e) for e in EVENTS],

@@ -55,8 +55,8 @@ def koelner_phonetik(word: str) -> str:
     w = re.sub(r"[^a-zäöüß]", "", word.lower())
     codes: list[str] = []
     for i, ch in enumerate(w):
-        prev = w[i - 1] if i else ""
-        nxt = w[i + 1] if i + 1 < len(w) else ""
+        prev = w[i - 1] if i else " "
+        nxt = w[i + 1] if i + 1 < len(w) else " "
         if ch == "p":
             code = "3" if nxt == "h" else "1"
         elif ch in "dt":

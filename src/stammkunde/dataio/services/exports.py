@@ -71,7 +71,7 @@ def _first(items: Iterable[Any], attr: str) -> str:
 
 def _customers(user: User, filters: dict[str, str]) -> models.QuerySet[Customer]:
     known = {k: v for k, v in filters.items() if k in CustomerFilter.__dataclass_fields__}
-    return customer_list(user=user, filters=CustomerFilter(**known)).prefetch_related(
+    return customer_list(user=user, filters=CustomerFilter(**known)).prefetch_related(None).prefetch_related(
         Prefetch("emails", queryset=EmailAddress.objects.order_by("-is_primary", "id")),
         Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")),
         Prefetch("addresses", queryset=Address.objects.order_by("kind", "id")),
