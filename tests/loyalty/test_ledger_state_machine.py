@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -70,6 +71,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def balance(self) -> int:
         return sum(lot.remaining for lot in self.lots)
 
+    def balance_after_expiry(self) -> int:
+        today = timezone.localtime(self.now).date()
+        return sum(lot.remaining for lot in self.lots if lot.expires_on >= today)
+
     def model_expire(self, today: dt.date) -> None:
         for lot in self.lots:
             if lot.expires_on < today:
@@ -115,11 +120,14 @@ class LedgerMachine(RuleBasedStateMachine):
             "idempotency_key": f"redeem-{next(self.keys)}",
             "at": self.now,
         }
-        self.model_expire(timezone.localtime(self.now).date())
-        if points > self.balance():
+        if points > self.balance_after_expiry():
+            # Refused: nothing is booked, not even the expiry the attempt would have done.
+            before = PointsEntry.objects.filter(account=self.account).count()
             with pytest.raises(ApplicationError):
                 services.points_redeem(**kwargs)
+            assert PointsEntry.objects.filter(account=self.account).count() == before
             return
+        self.model_expire(timezone.localtime(self.now).date())
         booking = services.points_redeem(**kwargs)
         self.model_take(points)
         self.replays.append((services.points_redeem, kwargs, booking.entry.pk))
@@ -134,11 +142,13 @@ class LedgerMachine(RuleBasedStateMachine):
             "at": self.now,
         }
         if points < 0:
-            self.model_expire(timezone.localtime(self.now).date())
-            if -points > self.balance():
+            if -points > self.balance_after_expiry():
+                before = PointsEntry.objects.filter(account=self.account).count()
                 with pytest.raises(ApplicationError):
                     services.points_adjust(**kwargs)
+                assert PointsEntry.objects.filter(account=self.account).count() == before
                 return
+            self.model_expire(timezone.localtime(self.now).date())
         booking = services.points_adjust(**kwargs)
         if points > 0:
             self.book_lot(booking.entry)
@@ -227,7 +237,7 @@ def test_ledger_invariants_hold_for_any_sequence_of_operations(db: Any) -> None:
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=40,
+            max_examples=int(os.environ.get("LEDGER_EXAMPLES", "60")),
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
