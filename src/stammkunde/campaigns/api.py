@@ -108,7 +108,10 @@ class CampaignInputSerializer(serializers.ModelSerializer):
         fields = list(services.CAMPAIGN_FIELDS) + ["version"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # Business rules are checked by the service; only types and choices here.
+        # Business rules are checked by the service; here types, choices and typos.
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({f: ["Unknown field."] for f in sorted(unknown)})
         return attrs
 
     def get_validators(self) -> list[Any]:

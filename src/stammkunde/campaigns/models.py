@@ -78,7 +78,7 @@ class Segment(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
-    rules = models.JSONField(_("rules"), default=dict)
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.DYNAMIC)
     frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True)
     members = models.ManyToManyField(
