@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.roles import ADMIN, TEAM_LEAD, has_role
 from stammkunde.customers.models import Customer
 
 from . import selectors, services
@@ -92,7 +93,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
             ],
             "notifications": selectors.notifications_for(user=request.user),
             "pending_goodwill": selectors.goodwill_pending(user=request.user)
-            if request.user.has_perm("service.delete_ticket")
+            if has_role(request.user, TEAM_LEAD, ADMIN)
             else [],
             "statuses": Status.choices,
             "types": Ticket.Type.choices,
@@ -163,7 +164,7 @@ def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
             "goodwill_form": GoodwillForm(),
             "goodwill_limit": services.goodwill_limit_of(request.user),
             "can_change": request.user.has_perm("service.change_ticket"),
-            "can_decide": request.user.has_perm("service.delete_ticket"),
+            "can_decide": has_role(request.user, TEAM_LEAD, ADMIN),
             "status_labels": dict(Status.choices),
         }
     )
