@@ -283,7 +283,7 @@ def feedback_demo_generate(
         ).values_list("id", "customer_id", "solved_at", "first_contact_resolved")
     )
     for tid, cid, solved_at, fcr in tickets:
-        if rng.random() < 0.8:
+        if solved_at is not None and rng.random() < 0.8:
             plans.append(
                 {"survey": csat, "customer": cid, "at": solved_at + timedelta(hours=2),
                  "ticket": tid, "fcr": fcr}

@@ -49,7 +49,7 @@ class SurveyForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    follow_up_queue = forms.ModelChoiceField(
+    follow_up_queue: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("queue for follow-ups"),
         queryset=None,
         required=False,

@@ -8,6 +8,8 @@ the database.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -36,10 +38,41 @@ SCALE_RANGES: dict[str, tuple[int, int]] = {
 CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE})
 
 
-class InternalQuerySet(VisibleQuerySet[models.Model]):
-    def visible_to(self, user: User) -> InternalQuerySet:
+M = TypeVar("M", bound=models.Model)
+
+
+class InternalQuerySet(VisibleQuerySet[M]):
+    def visible_to(self, user: User) -> InternalQuerySet[M]:
         """Surveys and answers are for internal staff; partners and strangers see nothing."""
         return self.all() if is_internal(user) else self.none()
+
+
+class SurveyQuerySet(InternalQuerySet["Survey"]):
+    pass
+
+
+class SurveyVersionQuerySet(InternalQuerySet["SurveyVersion"]):
+    pass
+
+
+class QuestionQuerySet(InternalQuerySet["Question"]):
+    pass
+
+
+class TriggerQuerySet(InternalQuerySet["Trigger"]):
+    pass
+
+
+class InvitationQuerySet(InternalQuerySet["Invitation"]):
+    pass
+
+
+class ResponseQuerySet(InternalQuerySet["Response"]):
+    pass
+
+
+class AnswerQuerySet(InternalQuerySet["Answer"]):
+    pass
 
 
 class Survey(models.Model):
@@ -75,7 +108,7 @@ class Survey(models.Model):
     )
     created_at = models.DateTimeField(_("created"))
 
-    objects = InternalQuerySet.as_manager()
+    objects = SurveyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -99,7 +132,7 @@ class SurveyVersion(models.Model):
     thank_you_en = models.TextField()
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
 
-    objects = InternalQuerySet.as_manager()
+    objects = SurveyVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["survey", "-number"]
@@ -130,7 +163,7 @@ class Question(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True)
     optional = models.BooleanField(_("optional"), default=False)
 
-    objects = InternalQuerySet.as_manager()
+    objects = QuestionQuerySet.as_manager()
 
     class Meta:
         ordering = ["version", "order", "id"]
@@ -182,7 +215,7 @@ class Trigger(models.Model):
     active = models.BooleanField(_("active"), default=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
 
-    objects = InternalQuerySet.as_manager()
+    objects = TriggerQuerySet.as_manager()
 
     class Meta:
         ordering = ["survey", "id"]
@@ -229,7 +262,7 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
-    objects = InternalQuerySet.as_manager()
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -282,7 +315,7 @@ class Response(models.Model):
         "service.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = InternalQuerySet.as_manager()
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -314,7 +347,7 @@ class Answer(models.Model):
     text = models.TextField(blank=True)
     sentiment = models.FloatField(null=True, blank=True)
 
-    objects = InternalQuerySet.as_manager()
+    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         ordering = ["response", "question__order"]

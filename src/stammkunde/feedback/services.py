@@ -747,24 +747,24 @@ def _candidates(trigger: Trigger, now: datetime) -> Iterable[dict[str, Any]]:
     due = now - timedelta(days=trigger.delay_days)
     if trigger.event == Trigger.Event.TICKET_SOLVED:
         ticket = apps.get_model("service", "Ticket")
-        rows = ticket.objects.filter(
+        tickets = ticket.objects.filter(
             customer__isnull=False, solved_at__isnull=False,
             solved_at__lte=due, solved_at__gt=due - TRIGGER_LOOKBACK,
         ).exclude(feedback_invitations__version__survey=trigger.survey)  # fmt: skip
-        for t in rows.select_related("customer").order_by("solved_at"):
+        for t in tickets.select_related("customer").order_by("solved_at"):
             yield {"customer": t.customer, "source_ticket": t, "dedupe_key": f"ticket:{t.pk}"}
     elif trigger.event == Trigger.Event.ORDER:
         order = apps.get_model("commerce", "Order")
-        rows = order.objects.filter(ordered_at__lte=due, ordered_at__gt=due - TRIGGER_LOOKBACK)
-        rows = rows.exclude(feedback_invitations__version__survey=trigger.survey)
-        for o in rows.select_related("customer").order_by("ordered_at"):
+        orders = order.objects.filter(ordered_at__lte=due, ordered_at__gt=due - TRIGGER_LOOKBACK)
+        orders = orders.exclude(feedback_invitations__version__survey=trigger.survey)
+        for o in orders.select_related("customer").order_by("ordered_at"):
             yield {"customer": o.customer, "source_order": o, "dedupe_key": f"order:{o.pk}"}
     elif trigger.event == Trigger.Event.PERIODIC:
         period = max(trigger.period_days, 1)
         recent = Invitation.objects.filter(
             version__survey=trigger.survey, created_at__gt=now - timedelta(days=period)
         ).values("customer_id")
-        rows = (
+        customers = (
             Customer.objects.filter(
                 id__in=consented_customer_ids(
                     purpose=Consent.Purpose.FEEDBACK, channel=Channel.EMAIL
@@ -775,18 +775,18 @@ def _candidates(trigger: Trigger, now: datetime) -> Iterable[dict[str, Any]]:
             .order_by("id")
         )  # fmt: skip
         index = int(now.timestamp() // 86400) // period
-        for c in rows.iterator(chunk_size=2000):
+        for c in customers.iterator(chunk_size=2000):
             yield {"customer": c, "dedupe_key": f"periodic:{c.pk}:{index}"}
     elif trigger.event == Trigger.Event.PHASE:
         try:
             change = apps.get_model("analytics", "PhaseChange")
         except LookupError:
             return
-        rows = change.objects.filter(
+        changes = change.objects.filter(
             to_phase=trigger.phase, changed_on__gt=(now - TRIGGER_LOOKBACK).date(),
             changed_on__lte=now.date(),
         ).select_related("customer")  # fmt: skip
-        for pc in rows.order_by("changed_on", "id"):
+        for pc in changes.order_by("changed_on", "id"):
             yield {"customer": pc.customer, "dedupe_key": f"phase:{pc.pk}"}
 
 

@@ -171,7 +171,10 @@ def trigger_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Trigger added."))
     else:
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request,
+            "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()),
+        )
     return redirect("feedback:survey", pk=survey.pk)
 
 
@@ -179,7 +182,7 @@ def trigger_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def trigger_toggle_view(request: HttpRequest, pk: int) -> HttpResponse:
     _builder(request)
-    trigger = access_object(Trigger.objects, request.user, pk=pk)
+    trigger: Trigger = access_object(Trigger.objects.all(), request.user, pk=pk)
     services.trigger_set_active(actor=request.user, trigger=trigger, active=not trigger.active)
     return redirect("feedback:survey", pk=trigger.survey_id)
 
