@@ -10,6 +10,7 @@ from stammkunde.campaigns.demo import campaigns_demo_generate
 from stammkunde.customers.models import Customer
 from stammkunde.demo.generator import default_end, demo_generate
 from stammkunde.feedback.demo import feedback_demo_generate
+from stammkunde.loyalty.demo import loyalty_demo_generate
 from stammkunde.service.demo import service_demo_generate
 from stammkunde.workforce.demo import workforce_demo_generate
 
@@ -54,6 +55,8 @@ class Command(BaseCommand):
                 chunk_size=opts["chunk_size"],
                 on_progress=bar.update,
             )
+        loyalty = loyalty_demo_generate(seed=opts["seed"], end=end)
+        self.stdout.write(f"Loyalty: {loyalty.accounts} members, {loyalty.entries} points entries")
         workforce_demo_generate(seed=opts["seed"])
         service = service_demo_generate(seed=opts["seed"], end=end)
         self.stdout.write(f"Service desk: {service.tickets} tickets, {service.messages} messages")
