@@ -31,14 +31,15 @@ def test_lmtp_delivery_stores_the_mail_once_and_answers_per_recipient(lmtp_liste
     # given
     queue = Queue.objects.create(name="Werkstatt")
     Mailbox.objects.create(name="werkstatt", address="werkstatt@shop.example", queue=queue)
+    raw = mail()
     # when
     with smtplib.LMTP("127.0.0.1", lmtp_listener) as lmtp:
         refused = lmtp.sendmail(
-            "erika@example.de", ["werkstatt@shop.example", "service@shop.example"], mail()
+            "erika@example.de", ["werkstatt@shop.example", "service@shop.example"], raw
         )
         # LMTP answers once per recipient (RFC 2033); smtplib reads only the first.
         second_recipient = lmtp.getreply()
-        again = lmtp.sendmail("erika@example.de", ["werkstatt@shop.example"], mail())
+        again = lmtp.sendmail("erika@example.de", ["werkstatt@shop.example"], raw)
     # then
     assert refused == {} and again == {}
     assert second_recipient[0] == 250

@@ -93,7 +93,7 @@ def test_a_permanent_refusal_fails_the_mail_and_says_so_on_the_ticket(
     outbox = OutboxMessage.objects.get()
     assert outbox.status == "failed" and "550" in outbox.last_error
     note = Message.objects.filter(ticket=ticket, kind="internal").get()
-    assert "could not be delivered" in note.body
+    assert "erika@example.de" in note.body and "550" in note.body
 
 
 def test_a_reply_logged_as_a_phone_call_is_not_mailed(

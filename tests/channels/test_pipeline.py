@@ -35,8 +35,9 @@ def test_an_unknown_sender_becomes_a_prospect(queue) -> None:
 
 
 def test_the_same_message_twice_is_a_duplicate_and_keeps_both_raws(queue) -> None:
-    first = mail_ingest(raw=mail())
-    second = mail_ingest(raw=b"Received: from mx2\r\n" + mail())
+    raw = mail()
+    first = mail_ingest(raw=raw)
+    second = mail_ingest(raw=b"Received: from mx2\r\n" + raw)
     assert (first.result, second.result) == ("new_ticket", "duplicate")
     assert second.ticket_id == first.ticket_id
     assert Ticket.objects.count() == 1

@@ -96,7 +96,7 @@ class InboundMessage(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     # Content digest; unique among non-duplicates, so a retried delivery can never
     # create a second ticket or message (the database refuses it under concurrency).
-    dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    dedupe_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
     from_address = models.CharField(_("from"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)

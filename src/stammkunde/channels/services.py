@@ -24,6 +24,7 @@ import mimetypes
 import re
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -308,10 +309,19 @@ def _route(
     return Result.NEW_TICKET, new.pk, first.pk if first else None, how or reason
 
 
-def _own_addresses() -> set[str]:
-    addresses = set(Mailbox.objects.values_list("address", flat=True))
-    addresses.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
-    return {a.lower() for a in addresses}
+_OWN_ADDRESSES: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def _own_addresses() -> frozenset[str]:
+    """Our mailbox and sender addresses (cached for a minute: checked on every message)."""
+    global _OWN_ADDRESSES
+    loaded_at, addresses = _OWN_ADDRESSES
+    if time.monotonic() - loaded_at > 60:
+        found = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+        found.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
+        addresses = frozenset(found)
+        _OWN_ADDRESSES = (time.monotonic(), addresses)
+    return addresses
 
 
 def _thread_by_ids(parsed: parsing.ParsedMail) -> Any:
@@ -385,10 +395,10 @@ def _prospect(parsed: parsing.ParsedMail) -> Customer | None:
     last = (last.strip() or first.strip() or parsed.from_address.split("@")[0])[:100]
     first = first.strip()[:100] if last != first.strip() else ""
     try:
-        with transaction.atomic():
-            return customer_create(
-                actor=None, first_name=first, last_name=last, emails=[parsed.from_address]
-            )
+        # customer_create validates everything before its first write: no savepoint needed
+        return customer_create(
+            actor=None, first_name=first, last_name=last, emails=[parsed.from_address]
+        )
     except ApplicationError:
         return None
 

@@ -1,0 +1,168 @@
+"""Inbound mail on PostgreSQL: messages per second through `mail ingest` and through LMTP.
+
+Creates a scratch database, writes N realistic messages (new requests from
+known and unknown senders, replies threaded by In-Reply-To, vacation replies,
+with a few attachments), then
+
+* runs ``stammkunde mail ingest FILE ...`` in a subprocess (process start and
+  Django set-up included), and
+* delivers the same number of fresh messages with ``smtplib.LMTP`` into the
+  listener (``stammkunde mail lmtp``) started as a subprocess,
+
+and prints messages per second for each. Goal: at least 50 per second.
+
+Usage: python bench/bench_mail_ingest.py [--messages 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import psycopg
+
+ADMIN_URL = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+GOAL = 50.0
+
+
+def messages(n: int, *, tag: str) -> list[bytes]:
+    """N messages: 60 % new requests, 30 % replies to earlier ones, 10 % vacation replies."""
+    out: list[bytes] = []
+    start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    for i in range(n):
+        msg = EmailMessage()
+        customer = i % 400
+        msg["From"] = f"Kunde {customer} <kunde{customer}@example.de>"
+        msg["To"] = "service@shop.example"
+        msg["Date"] = format_datetime(start + timedelta(minutes=i))
+        msg["Message-ID"] = f"<{tag}{i}@example.de>"
+        kind = i % 10
+        if kind < 6 or i < 10:
+            msg["Subject"] = f"Frage zu Bestellung B{i:05d}"
+            msg.set_content(
+                f"Guten Tag,\n\nmeine Bestellung B{i:05d} ist noch nicht da. "
+                "Können Sie nachsehen?\n\nGrüße\n" + "Lorem ipsum " * 40
+            )
+            if i % 25 == 0:
+                msg.add_attachment(
+                    b"%PDF-1.4 " + bytes(20_000),
+                    maintype="application",
+                    subtype="pdf",
+                    filename=f"rechnung-{i}.pdf",
+                )
+        elif kind < 9:
+            parent = i - 7
+            msg["Subject"] = f"Re: Frage zu Bestellung B{parent:05d}"
+            msg["In-Reply-To"] = f"<{tag}{parent}@example.de>"
+            msg["References"] = f"<{tag}{parent}@example.de>"
+            msg.set_content("Danke, noch eine Ergänzung: die Farbe soll rot sein.\n\n> zitiert")
+        else:
+            msg["Subject"] = "Abwesenheitsnotiz"
+            msg["Auto-Submitted"] = "auto-replied"
+            msg.set_content("Ich bin bis Montag nicht im Büro.")
+        out.append(msg.as_bytes(policy=policy.SMTP))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("LMTP listener did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args()
+    n = args.messages
+    name = f"bench_mail_{os.getpid()}"
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    listener = None
+    try:
+        env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": ""}
+        cli = [sys.executable, "-m", "stammkunde.cli"]
+        subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("INSERT INTO service_queue (name) VALUES ('Kundenservice')")
+        with tempfile.TemporaryDirectory() as tmp:
+            files = []
+            for i, raw in enumerate(messages(n, tag="file")):
+                path = Path(tmp) / f"{i:06d}.eml"
+                path.write_bytes(raw)
+                files.append(str(path))
+            started = time.perf_counter()
+            done = subprocess.run(
+                [*cli, "mail", "ingest", *files],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            file_seconds = time.perf_counter() - started
+        results: dict[str, int] = {}
+        for line in done.stdout.splitlines():
+            result = json.loads(line)["result"]
+            results[result] = results.get(result, 0) + 1
+        file_rate = n / file_seconds
+        print(
+            f"mail ingest: {n} messages in {file_seconds:.1f} s = {file_rate:.0f} msg/s "
+            f"(process start included) {results}"
+        )
+
+        port = free_port()
+        listener = subprocess.Popen(
+            [*cli, "mail", "lmtp", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        wait_port(port)
+        batch = messages(n, tag="lmtp")
+        started = time.perf_counter()
+        with smtplib.LMTP("127.0.0.1", port) as lmtp:
+            for raw in batch:
+                lmtp.sendmail("kunde@example.de", ["service@shop.example"], raw)
+        lmtp_seconds = time.perf_counter() - started
+        lmtp_rate = n / lmtp_seconds
+        with psycopg.connect(url) as conn:
+            stored = conn.execute("SELECT count(*) FROM channels_inboundmessage").fetchone()
+        print(
+            f"LMTP: {n} messages in {lmtp_seconds:.1f} s = {lmtp_rate:.0f} msg/s; "
+            f"rows stored in total: {stored[0] if stored else 0} (expected {2 * n})"
+        )
+        for label, rate in (("mail ingest", file_rate), ("LMTP", lmtp_rate)):
+            print(f"{label}: {rate / GOAL:.1f}x the goal of {GOAL:.0f} msg/s")
+    finally:
+        if listener is not None:
+            listener.terminate()
+            listener.wait(timeout=30)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
