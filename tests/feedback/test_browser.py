@@ -1,5 +1,5 @@
 """In a real browser: the emailed link (received by a real SMTP peer) is answered, the
-detractor follow-up ticket opens, and the NPS on the report changes."""
+detractor follow-up lands in the agent's inbox, and the NPS on the report changes."""
 
 from __future__ import annotations
 
@@ -117,6 +117,16 @@ def test_customer_answers_the_emailed_link_and_the_nps_changes(
     assert page.inner_text("#nps-value").strip() in ("-100,0", "−100,0", "-100.0")
     page.goto(f"{live_server.url}/customers/{customer.pk}/")
     assert "NPS 3" in page.inner_text("#timeline")
+    # and the agent who handled the ticket finds the follow-up in the inbox
+    inbox = browser.new_page(locale="de-DE")
+    inbox.goto(f"{live_server.url}/accounts/login/")
+    inbox.fill("input[name=username]", "anna")
+    inbox.fill("input[name=password]", "pw-Stammkunde-1")
+    inbox.click("main button[type=submit]")
+    inbox.wait_for_url("**/customers/")
+    inbox.goto(f"{live_server.url}/service/?view=mine")
+    assert follow_up.number in inbox.inner_text("main")
+    inbox.close()
     # and the link cannot be used again
     customer_page.goto(link.group(0))
     assert customer_page.locator("#state-used").count() == 1
