@@ -232,13 +232,15 @@ def loyalty_demo_generate(*, seed: int, end: dt.datetime | None = None) -> Loyal
             if is_service:
                 services_per_order[order_id] += quantity
         orders_by_customer: dict[int, list[tuple[int, dt.datetime, Decimal]]] = defaultdict(list)
-        for order_id, customer_id, at, total in (
+        numbers: dict[int, str] = {}
+        for order_id, customer_id, at, total, number in (
             Order.objects.filter(customer_id__in=member_ids, status=Order.Status.PAID)
             .order_by("ordered_at", "pk")
-            .values_list("pk", "customer_id", "ordered_at", "total")
+            .values_list("pk", "customer_id", "ordered_at", "total", "number")
             .iterator(chunk_size=20_000)
         ):
             orders_by_customer[customer_id].append((order_id, _utc(at), total))
+            numbers[order_id] = number
 
         first_card = counter_next("loyalty_card", count=len(members))
         account_id = next_id(LoyaltyAccount)
@@ -254,7 +256,9 @@ def loyalty_demo_generate(*, seed: int, end: dt.datetime | None = None) -> Loyal
                 sim.expire_until(at)
                 points = int(order_base[order_id].to_integral_value(ROUND_FLOOR))
                 if points > 0:
-                    sim.earn(points, at, f"order:{order_id}", f"order {order_id}", order_id)
+                    sim.earn(
+                        points, at, f"order:{order_id}", f"order {numbers[order_id]}", order_id
+                    )
                 if i == 0 and program.first_purchase_bonus:
                     sim.earn(
                         program.first_purchase_bonus,

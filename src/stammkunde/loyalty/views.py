@@ -101,7 +101,7 @@ def _self_service_language(request: HttpRequest, customer_language: str) -> str:
 
 def _qr_svg(card_number: str) -> str:
     # segno writes a complete inline SVG; the data is the card number only (digits).
-    return segno.make(card_number, error="m").svg_inline(scale=4, border=2)
+    return segno.make(card_number, error="m").svg_inline(scale=6, border=2)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -159,7 +159,10 @@ def report_view(request: HttpRequest) -> HttpResponse:
     if not is_internal(request.user):
         raise PermissionDenied
     report = selectors.loyalty_report(user=request.user)
-    return render(request, "loyalty/reports.html", {"report": report})
+    can_configure = has_role(request.user, ADMIN, MARKETING, TEAM_LEAD)
+    return render(
+        request, "loyalty/reports.html", {"report": report, "can_configure": can_configure}
+    )
 
 
 def _may_configure(request: HttpRequest) -> None:
