@@ -138,34 +138,19 @@ def volume_history(*, user: User, queue: str, channel: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- forecast
 
 
-def _events_key(events: Sequence[Event]) -> str:
-    return ";".join(f"{pd.Timestamp(s)}|{pd.Timestamp(e)}|{float(f)}" for s, e, f in events)
+def _fitted(
+    user: User, queue: str, channel: str, *, train_until: pd.Timestamp | None
+) -> ContactForecaster:
+    """The forecaster fitted on the queue's history (before ``train_until``), cached.
 
-
-def _predict(
-    user: User,
-    queue: str,
-    channel: str,
-    *,
-    train_until: pd.Timestamp | None,
-    start: Any,
-    days: int,
-    events: Sequence[Event] = (),
-) -> pd.DataFrame:
+    Only the fit is cached: predicting a week, with or without what-if events,
+    takes milliseconds, so a scenario reuses the fit of the staffing page.
+    """
+    fingerprint = _fingerprint(user, queue, channel)
     key = (
-        "workforce:forecast:"
+        "workforce:fit:"
         + hashlib.sha1(
-            "|".join(
-                [
-                    queue,
-                    channel,
-                    _fingerprint(user, queue, channel),
-                    str(train_until),
-                    str(pd.Timestamp(start)),
-                    str(days),
-                    _events_key(events),
-                ]
-            ).encode()
+            "|".join([queue, channel, fingerprint, str(train_until)]).encode()
         ).hexdigest()
     )
     cached = cache.get(key)
@@ -186,12 +171,29 @@ def _predict(
     has_handling = bool(history["handle_s"].sum() > 0)
     try:
         model = ContactForecaster().fit(history if has_handling else history[["contacts"]])
+    except StaffingInputError as exc:
+        raise _input_error(exc) from exc
+    cache.set(key, model, CACHE_SECONDS)
+    return model
+
+
+def _predict(
+    user: User,
+    queue: str,
+    channel: str,
+    *,
+    train_until: pd.Timestamp | None,
+    start: Any,
+    days: int,
+    events: Sequence[Event] = (),
+) -> pd.DataFrame:
+    model = _fitted(user, queue, channel, train_until=train_until)
+    try:
         result = model.predict(start, days=days, events=events)
     except StaffingInputError as exc:
         raise _input_error(exc) from exc
     if "aht_s" not in result:
         result["aht_s"] = np.nan
-    cache.set(key, result, CACHE_SECONDS)
     return result
 
 
