@@ -44,7 +44,9 @@ unverschämt -3 | wartezeit -1 | gewartet -1 | warten -1 | verspät -1.5 | probl
 beschwer -2 | reklamation -1 | unmöglich -2.5 | inkompetent -3 | chaos -2.5
 chaotisch -2.5 | ignoriert -2.5 | umständlich -1.5 | nervig -2 | fehler -1.5
 falsch -1.5 | kündig -2 | wechsel -1 | abzocke -3 | lieblos -2 | unhöflich -2.5
-unerreichbar -2.5 | verärgert -2.5 | schade -1.5 | leider -1
+unerreichbar -2.5 | verärgert -2.5 | schade -1.5 | leider -1 | spät -1.5 | ewig -1.5
+beschädigt -2 | abgelehnt -2 | zu hoch -1.5 | erst nach -1 | gedauert -0.5
+guter 1.5 | gute 1.5 | guten 1.5 | gutes 1.5 | fairer 1.5 | faire 1.5
 great 2.5 | excellent 3 | perfect 3 | good 1.5 | nice 1.5 | friendly 2 | helpful 2
 fast 1.5 | quick 1.5 | love 3 | awesome 3 | amazing 3 | happy 2 | satisfied 2
 recommend 2.5 | thank 1.5 | reliable 2 | competent 2 | professional 2 | smooth 1.5
@@ -54,6 +56,7 @@ unhappy -2.5 | rude -2.5 | slow -1.5 | expensive -1.5 | overpriced -2.5 | broken
 defective -2 | waited -1 | waiting -1 | late -1.5 | delay -1.5 | complain -2
 useless -2.5 | ignored -2.5 | annoy -2 | wrong -1.5 | worst -3 | never again -3
 cancel -1.5 | unreachable -2.5 | frustrat -2.5 | angry -2.5 | unfortunately -1
+damaged -2 | refused -2 | died -2 | took ages -2 | too high -1.5 | right away 1.5
 """
 
 
