@@ -18,3 +18,12 @@ def test_importing_the_models_does_not_import_django():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # then
     assert out.stdout.strip() == "False"
+
+
+def test_the_scoring_pipeline_imports_without_django():
+    # given a fresh interpreter: a Celery worker or notebook can score frames without settings
+    code = "import sys, stammkunde.analytics.scoring\nprint('django' in sys.modules)"
+    # when
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # then
+    assert out.stdout.strip() == "False"
