@@ -64,6 +64,6 @@ class ContactLogForm(forms.Form):
         from stammkunde.service.models import Ticket
 
         tickets = Ticket.objects.filter(customer=customer).open().order_by("-id")[:20]
-        self.fields["ticket"].choices = [("", "–")] + [
-            (str(t.pk), f"{t.number} {t.subject[:40]}") for t in tickets
-        ]
+        field = self.fields["ticket"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "–")] + [(str(t.pk), f"{t.number} {t.subject[:40]}") for t in tickets]

@@ -69,7 +69,7 @@ def _quote(folder: str) -> str:
 
 
 def _uids_after(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
-    status, data = conn.uid("SEARCH", None, f"UID {last_uid + 1}:*")
+    status, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*")
     if status != "OK":
         raise PollError("UID SEARCH failed")
     uids = sorted({int(x) for x in (data[0] or b"").split()})

@@ -576,7 +576,7 @@ class _Walker:
             if not isinstance(children, list):
                 return
             if ctype == "multipart/alternative":
-                self._alternative(children, depth)
+                self._alternative([c for c in children if isinstance(c, Message)], depth)
                 return
             for child in children:
                 if isinstance(child, Message):

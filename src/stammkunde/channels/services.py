@@ -40,7 +40,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from stammkunde.core.access import User
+from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError
 from stammkunde.customers.models import Channel, Customer, EmailAddress, Interaction
@@ -943,7 +943,7 @@ def contact_log_record(
         outcome=outcome,
         note=note.strip(),
         duration_seconds=duration_seconds,
-        agent=actor if actor.is_authenticated else None,
+        agent=acting_user(actor),
         occurred_at=occurred_at,
     )
     parsing_ok = entry.get_direction_display() and entry.get_outcome_display()

@@ -153,7 +153,11 @@ def contact_log_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         messages.error(
             request,
             _("Contact not recorded: %(errors)s")
-            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
+            % {
+                "errors": "; ".join(
+                    f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()
+                )
+            },
         )
         return redirect(customer)
     data = form.cleaned_data
