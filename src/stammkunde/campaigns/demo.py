@@ -92,15 +92,19 @@ def campaigns_demo_generate(
                 f"(+{effect:.0%} purchase probability).",
             },
         )
+        # A fixed assignment key: the same seed gives the same split on every database.
+        campaign.assignment_key = f"demo-{seed}"
         Campaign.objects.filter(pk=campaign.pk).update(
-            status=Campaign.Status.FINISHED, activated_at=sent_at
+            status=Campaign.Status.FINISHED,
+            activated_at=sent_at,
+            assignment_key=campaign.assignment_key,
         )
         result.campaign_id = campaign.pk
         _phone_consents(rng, at=sent_at)
         audience = _lapsed(sent_at, lapsed_days)
         if audience.size == 0:
             return result
-        control = control_mask(campaign.pk, audience, control_share)
+        control = control_mask(campaign.assignment_key, audience, control_share)
         treated_ids = audience[~control]
         returned = set(
             Return.objects.filter(returned_at__lt=sent_at).values_list("customer_id", flat=True)

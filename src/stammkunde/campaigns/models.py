@@ -6,6 +6,7 @@ knows nothing of these tables.
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -57,6 +58,10 @@ class CampaignEvaluationQuerySet(CampaignRolesQuerySet["CampaignEvaluation"]):
 
 class DoiRequestQuerySet(CampaignRolesQuerySet["DoiRequest"]):
     pass
+
+
+def _new_key() -> str:
+    return secrets.token_hex(8)
 
 
 class PhaseChoice(models.TextChoices):
@@ -241,6 +246,8 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("Placeholders: {first_name}, {last_name}, {voucher_code}, {points}."),
     )
+    # Salt of the stable treatment/control assignment (see numeric/assignment.py).
+    assignment_key = models.CharField(max_length=32, default=_new_key, editable=False)
     # TLearnerUplift.params_dict() of the last evaluation (JSON, never pickled).
     uplift_model = models.JSONField(default=dict, blank=True)
     activated_at = models.DateTimeField(_("switched on"), null=True, blank=True)

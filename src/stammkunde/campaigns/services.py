@@ -356,7 +356,7 @@ def _contacts_make(
         if reason:
             suppressed[reason] += 1
             continue
-        control = in_control(campaign.pk, cid, share)
+        control = in_control(campaign.assignment_key, cid, share)
         if not control and campaign.budget is not None and spent + unit_cost > campaign.budget:
             budget_hit = True
         if budget_hit:

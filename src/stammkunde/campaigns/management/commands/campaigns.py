@@ -44,8 +44,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--as-of: {exc}") from exc
         if options["campaign"] is None:
-            done = services.campaigns_evaluate_due(today=as_of)
-            self.stdout.write(f"Evaluated {len(done)} campaign(s) whose horizon has passed.")
+            evaluated = services.campaigns_evaluate_due(today=as_of)
+            self.stdout.write(f"Evaluated {len(evaluated)} campaign(s) whose horizon has passed.")
             return
         campaign = Campaign.objects.filter(pk=options["campaign"]).first()
         if campaign is None:
