@@ -179,3 +179,58 @@ def test_plotly_bundle_is_served_locally_with_long_cache(client):
     assert "immutable" in response["Cache-Control"]
     assert response["Content-Encoding"] == "gzip"
     assert client.get("/workforce/plotly-0.0.1.js").status_code == 404
+
+
+def test_team_lead_sets_a_staffing_target_in_percent(client, team_lead):
+    # given
+    from stammkunde.workforce.models import StaffingTarget
+
+    client.force_login(team_lead)
+    # when
+    client.post(
+        "/workforce/staffing/target/",
+        {
+            "queue": "Telefon",
+            "channel": "phone",
+            "target_percent": "90",
+            "target_answer_s": "30",
+            "shrinkage_percent": "25",
+            "max_occupancy_percent": "85",
+        },
+    )
+    rejected = client.post(
+        "/workforce/staffing/target/",
+        {
+            "queue": "Telefon",
+            "channel": "phone",
+            "target_percent": "100",
+            "target_answer_s": "30",
+            "shrinkage_percent": "25",
+        },
+        follow=True,
+    )
+    # then
+    target = StaffingTarget.objects.get()
+    assert (
+        float(target.target_sl),
+        target.target_answer_s,
+        float(target.shrinkage),
+        float(target.max_occupancy),
+    ) == (0.9, 30, 0.25, 0.85)
+    assert "target_percent" in rejected.content.decode()
+
+
+def test_agent_and_analyst_cannot_change_staffing_targets(client, agent, make_user):
+    # given
+    data = {
+        "queue": "Telefon",
+        "channel": "phone",
+        "target_percent": "90",
+        "target_answer_s": "30",
+        "shrinkage_percent": "25",
+    }
+    # when / then
+    client.force_login(agent)
+    assert client.post("/workforce/staffing/target/", data).status_code == 403
+    client.force_login(make_user("analyst"))
+    assert client.post("/workforce/staffing/target/", data).status_code == 403

@@ -256,6 +256,16 @@ def forecast_check(*, user: User, queue: str, channel: str, start: date) -> Fore
 # --------------------------------------------------------------------------- requirement
 
 
+def targets_for_queue(*, user: User, queue: str) -> list[tuple[str, StaffingTarget, bool]]:
+    """(channel, target, is_default) for each channel of the queue with history."""
+    result = []
+    for q, channel in queue_list(user=user):
+        if q == queue:
+            found = StaffingTarget.objects.visible_to(user).filter(queue=q, channel=channel).first()
+            result.append((channel, found or DEFAULT_TARGET, found is None))
+    return result
+
+
 def _target(user: User, queue: str, channel: str) -> StaffingTarget:
     found = StaffingTarget.objects.visible_to(user).filter(queue=queue, channel=channel).first()
     return found or DEFAULT_TARGET

@@ -8,6 +8,7 @@ urlpatterns = [
     path("forecast/", views.forecast_view, name="forecast"),
     path("staffing/", views.staffing_view, name="staffing"),
     path("staffing/roster/", views.roster_block_view, name="roster_block"),
+    path("staffing/target/", views.target_set_view, name="target_set"),
     path("scenario/", views.scenario_view, name="scenario"),
     path("scorecards/", views.scorecards_view, name="scorecards"),
     path(

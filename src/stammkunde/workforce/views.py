@@ -27,7 +27,7 @@ from stammkunde.core.roles import partner_id_of
 
 from . import charts, selectors, services
 from .exports import csv_response
-from .forms import CsvUploadForm, RosterBlockForm, ScenarioForm
+from .forms import CsvUploadForm, RosterBlockForm, ScenarioForm, StaffingTargetForm
 from .models import is_planner
 
 PLOTLY_MAX_AGE = 365 * 24 * 3600
@@ -199,10 +199,55 @@ def staffing_view(request: HttpRequest) -> HttpResponse:
             )
     elif queues and request.GET.get("queue"):
         raise Http404
+    context["targets"] = selectors.targets_for_queue(user=request.user, queue=queue)
+    context["target_form"] = StaffingTargetForm(initial=_target_initial(queue, context["targets"]))
+    context["can_set_targets"] = request.user.has_perm("workforce.change_staffingtarget")
     context["block_form"] = RosterBlockForm(
         initial={"queue": queue, "day": week, "start": "08:00", "end": "12:00"}
     )
     return _page(request, "workforce/staffing.html", context)
+
+
+def _target_initial(queue: str, targets: list[Any]) -> dict[str, Any]:
+    initial: dict[str, Any] = {"queue": queue}
+    if targets:
+        channel, target, _default = targets[0]
+        initial.update(
+            {
+                "channel": channel,
+                "target_percent": target.target_sl * 100,
+                "target_answer_s": target.target_answer_s,
+                "shrinkage_percent": target.shrinkage * 100,
+                "max_occupancy_percent": target.max_occupancy * 100
+                if target.max_occupancy is not None
+                else None,
+                "aht_override_s": target.aht_override_s,
+            }
+        )
+    return initial
+
+
+@login_required
+@require_POST
+def target_set_view(request: HttpRequest) -> HttpResponse:
+    """Set a queue's service level, shrinkage, occupancy cap and AHT override."""
+    _require_planner(request)
+    if not request.user.has_perm("workforce.change_staffingtarget"):
+        raise PermissionDenied
+    form = StaffingTargetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.staffing_target_set(actor=request.user, **form.service_data())
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Staffing target saved."))
+    else:
+        messages.error(
+            request, "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+        )
+    url = reverse("workforce:staffing")
+    return redirect(f"{url}?queue={request.POST.get('queue', '')}&week={_week(request)}")
 
 
 def _gap_csv(filename: str, queue: str, gap: Any, need: Any) -> HttpResponse:
