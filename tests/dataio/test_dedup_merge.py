@@ -20,10 +20,18 @@ from ..commerce.factories import order
 pytestmark = pytest.mark.django_db
 
 
-def _person(first: str, last: str, *, email: str = "", phone: str = "", street: str = "", plz: str = "") -> Customer:
+def _person(
+    first: str, last: str, *, email: str = "", phone: str = "", street: str = "", plz: str = ""
+) -> Customer:
     addresses = [{"street": street, "postal_code": plz, "city": "Köln"}] if street else []
-    return customer_create(actor=None, first_name=first, last_name=last, emails=[email] if email else [],
-                           phones=[phone] if phone else [], addresses=addresses)
+    return customer_create(
+        actor=None,
+        first_name=first,
+        last_name=last,
+        emails=[email] if email else [],
+        phones=[phone] if phone else [],
+        addresses=addresses,
+    )
 
 
 def test_phonetic_key_and_street_normalisation() -> None:
@@ -66,7 +74,14 @@ def test_merge_moves_orders_consents_contact_data_and_timeline_and_is_audited(ad
     Customer.objects.filter(pk=remove.pk).update(external_id="SHOP-77")
     remove.refresh_from_db()
     order(remove, "B-77", at=datetime(2023, 1, 5, tzinfo=UTC))
-    consent_record(actor=None, customer=remove, purpose="newsletter", channel="email", status="granted", source="shop")
+    consent_record(
+        actor=None,
+        customer=remove,
+        purpose="newsletter",
+        channel="email",
+        status="granted",
+        source="shop",
+    )
     # when
     preview = customer_merge_preview(keep=keep, remove=remove)
     result = customer_merge(actor=admin, keep=keep, remove=remove)
@@ -74,14 +89,18 @@ def test_merge_moves_orders_consents_contact_data_and_timeline_and_is_audited(ad
     assert preview.counts["commerce.Order.customer"] == 1 and not preview.conflicts
     assert Order.objects.get(number="B-77").customer_id == keep.pk
     assert keep.consents.count() == 1
-    assert list(EmailAddress.objects.filter(customer=keep).values_list("address", flat=True)) == ["erika@example.de"]
+    assert list(EmailAddress.objects.filter(customer=keep).values_list("address", flat=True)) == [
+        "erika@example.de"
+    ]
     assert keep.phones.get().number == "+491701234567"
     assert keep.interactions.filter(kind="purchase").exists()
     assert keep.interactions.filter(kind="merge").exists()
     remove.refresh_from_db()
     keep.refresh_from_db()
     assert remove.merged_into_id == keep.pk
-    assert keep.external_id == "SHOP-77" and keep.first_purchase_at == datetime(2023, 1, 5, tzinfo=UTC)
+    assert keep.external_id == "SHOP-77" and keep.first_purchase_at == datetime(
+        2023, 1, 5, tzinfo=UTC
+    )
     audit = AuditEntry.objects.get(action="merge", object_id=str(keep.pk))
     assert audit.actor == admin and audit.changes["removed"] == remove.pk
     assert result.moved["customers.Interaction.customer"] >= 2
@@ -91,7 +110,11 @@ def test_every_foreign_key_to_customers_is_moved_generically(admin) -> None:
     # given: every relation Django knows, counted before and after
     keep, remove = _person("A", "One"), _person("B", "Two")
     order(remove, "B-1")
-    relations = [r for r in Customer._meta.related_objects if not r.many_to_many and r.related_model is not Customer]
+    relations = [
+        r
+        for r in Customer._meta.related_objects
+        if not r.many_to_many and r.related_model is not Customer
+    ]
     # when
     customer_merge(actor=admin, keep=keep, remove=remove)
     # then
@@ -108,7 +131,9 @@ def test_a_customer_cannot_be_merged_twice_or_with_itself(admin) -> None:
         customer_merge(actor=admin, keep=keep, remove=remove)
 
 
-def test_the_merge_page_previews_and_merges_for_a_team_lead_only(admin, agent, make_user, client) -> None:
+def test_the_merge_page_previews_and_merges_for_a_team_lead_only(
+    admin, agent, make_user, client
+) -> None:
     # given
     a = _person("Erika", "Mustermann", email="erika@example.de")
     b = _person("Erika", "Mustermann", email="erika@example.de")

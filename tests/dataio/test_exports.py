@@ -18,7 +18,9 @@ from stammkunde.dataio.services.exports import export_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize(
+    "dangerous", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+)
 def test_cells_that_start_a_formula_are_neutralised(dangerous) -> None:
     assert neutralise(dangerous) == "'" + dangerous
     assert neutralise("Müller") == "Müller"
@@ -33,7 +35,9 @@ def _download(client, job: ExportJob) -> bytes:
 
 def test_a_customer_export_neutralises_formulas_in_csv_and_xlsx(agent, client) -> None:
     # given a customer whose name is a formula
-    customer_create(actor=None, first_name="=cmd|' /C calc'!A0", last_name="@Evil", emails=["e@example.de"])
+    customer_create(
+        actor=None, first_name="=cmd|' /C calc'!A0", last_name="@Evil", emails=["e@example.de"]
+    )
     client.force_login(agent)
     # when
     csv_job = export_create(actor=agent, kind="customers", file_format="csv", filters={})
@@ -50,12 +54,19 @@ def test_a_customer_export_neutralises_formulas_in_csv_and_xlsx(agent, client) -
 def test_the_export_uses_the_filters_and_is_audited(agent) -> None:
     customer_create(actor=None, last_name="Albers")
     customer_create(actor=None, last_name="Zander")
-    job = export_create(actor=agent, kind="customers", file_format="csv", filters={"q": "alb", "junk": "x"})
+    job = export_create(
+        actor=agent, kind="customers", file_format="csv", filters={"q": "alb", "junk": "x"}
+    )
     with open(job.file_path, encoding="utf-8-sig") as handle:
         names = [r["last_name"] for r in csv.DictReader(handle)]
     assert names == ["Albers"]
     entry = AuditEntry.objects.get(action="export")
-    assert entry.changes == {"list": "customers", "filters": {"q": "alb"}, "rows": 1, "format": "csv"}
+    assert entry.changes == {
+        "list": "customers",
+        "filters": {"q": "alb"},
+        "rows": 1,
+        "format": "csv",
+    }
 
 
 def test_a_partner_agent_exports_no_customer_it_may_not_see(partner_agent) -> None:
@@ -65,7 +76,9 @@ def test_a_partner_agent_exports_no_customer_it_may_not_see(partner_agent) -> No
         assert "Geheim" not in handle.read()
 
 
-def test_users_without_rights_get_403_for_lists_they_may_not_read(partner_agent, no_role_user, client) -> None:
+def test_users_without_rights_get_403_for_lists_they_may_not_read(
+    partner_agent, no_role_user, client
+) -> None:
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
@@ -81,7 +94,9 @@ def test_someone_elses_export_file_is_not_found(agent, make_user, client) -> Non
     assert client.get(f"/dataio/exports/{job.pk}/download/").status_code == 404
 
 
-def test_a_large_export_runs_as_a_job(agent, monkeypatch, django_capture_on_commit_callbacks) -> None:
+def test_a_large_export_runs_as_a_job(
+    agent, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
     monkeypatch.setattr(exports, "INLINE_LIMIT", 1)
     customer_create(actor=None, last_name="A")
     customer_create(actor=None, last_name="B")
@@ -99,8 +114,12 @@ def test_orders_export_filters_by_date(shop, agent) -> None:
     from .conftest import EXAMPLES
 
     import_file(kind="orders", path=EXAMPLES / "bestellungen_excel.csv")
-    job = export_create(actor=agent, kind="orders", file_format="csv",
-                        filters={"date_from": "01.07.2024", "date_to": "2024-07-31"})
+    job = export_create(
+        actor=agent,
+        kind="orders",
+        file_format="csv",
+        filters={"date_from": "01.07.2024", "date_to": "2024-07-31"},
+    )
     with open(job.file_path, encoding="utf-8-sig") as handle:
         numbers = sorted(r["number"] for r in csv.DictReader(handle))
     assert numbers == ["B-2024-0003", "B-2024-0004"]

@@ -37,10 +37,17 @@ def test_the_example_files_import_in_order_without_errors(shop) -> None:
     assert Customer.objects.get(external_id="POS-1003").kind == Customer.Kind.COMPANY
     order = Order.objects.get(external_id="B-2024-0001")
     assert order.total == Decimal("1258.90") == sum(line.line_total for line in order.lines.all())
-    assert Order.objects.get(external_id="B-2024-0004").total == Decimal("2849.90") + 2 * Decimal("59.90")
+    assert Order.objects.get(external_id="B-2024-0004").total == Decimal("2849.90") + 2 * Decimal(
+        "59.90"
+    )
     assert Return.objects.get(external_id="RET-1").refund == Decimal("59.90")
-    assert Subscription.objects.get(external_id="ABO-2").cancellation_reason == "zu teuer\r\nzieht weg"
-    assert Customer.objects.get(external_id="SHOP-77").addresses.get().street == "Hauptstraße 5\r\nHinterhaus"
+    assert (
+        Subscription.objects.get(external_id="ABO-2").cancellation_reason == "zu teuer\r\nzieht weg"
+    )
+    assert (
+        Customer.objects.get(external_id="SHOP-77").addresses.get().street
+        == "Hauptstraße 5\r\nHinterhaus"
+    )
 
 
 def test_imported_orders_set_first_purchase_and_the_timeline(shop) -> None:
@@ -80,9 +87,13 @@ def test_importing_the_same_file_again_changes_nothing(shop) -> None:
 
 def test_a_changed_row_updates_the_record_found_by_external_id(db, tmp_path) -> None:
     # given
-    import_file(kind="customers", path=write(tmp_path, "a.csv", "external_id,last_name\nX1,Meier\n"))
+    import_file(
+        kind="customers", path=write(tmp_path, "a.csv", "external_id,last_name\nX1,Meier\n")
+    )
     # when
-    result = import_file(kind="customers", path=write(tmp_path, "b.csv", "external_id,last_name\nX1,Maier\n"))
+    result = import_file(
+        kind="customers", path=write(tmp_path, "b.csv", "external_id,last_name\nX1,Maier\n")
+    )
     # then
     assert result.updated == 1
     customer = Customer.objects.get(external_id="X1")
@@ -95,11 +106,20 @@ def test_errors_name_file_line_and_column(shop) -> None:
     # then
     texts = sorted(e["text"] for e in result.errors)
     assert "bestellungen_fehlerhaft.csv, line 3, column “Kunden-ID”: unknown customer" in texts
-    assert any(t.startswith("bestellungen_fehlerhaft.csv, line 4, column “Bestelldatum”") for t in texts)
-    assert "bestellungen_fehlerhaft.csv, line 5, column “Artikelnummer”: unknown product “GIBTS-NICHT”" in texts
+    assert any(
+        t.startswith("bestellungen_fehlerhaft.csv, line 4, column “Bestelldatum”") for t in texts
+    )
+    assert (
+        "bestellungen_fehlerhaft.csv, line 5, column “Artikelnummer”: unknown product “GIBTS-NICHT”"
+        in texts
+    )
     assert "bestellungen_fehlerhaft.csv, line 6, column “Menge”: must be at least 1" in texts
-    assert any("line 7, column “Gesamt”: 100.00 is not the sum of the lines (119.80)" in t for t in texts)
-    assert any(t.startswith("bestellungen_fehlerhaft.csv, line 8, column “Einzelpreis”") for t in texts)
+    assert any(
+        "line 7, column “Gesamt”: 100.00 is not the sum of the lines (119.80)" in t for t in texts
+    )
+    assert any(
+        t.startswith("bestellungen_fehlerhaft.csv, line 8, column “Einzelpreis”") for t in texts
+    )
     assert (result.created, result.failed) == (2, 6)
 
 
@@ -107,7 +127,10 @@ def test_good_rows_mode_imports_the_good_rows_and_writes_the_bad_ones_to_a_csv(s
     # when
     result = import_file(kind="orders", path=EXAMPLES / "bestellungen_fehlerhaft.csv", mode=GOOD)
     # then
-    assert set(Order.objects.values_list("external_id", flat=True)) == {"B-2024-0100", "B-2024-0107"}
+    assert set(Order.objects.values_list("external_id", flat=True)) == {
+        "B-2024-0100",
+        "B-2024-0107",
+    }
     with open(result.report_path, encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     assert sorted(int(r["line"]) for r in rows) == [3, 4, 5, 6, 7, 8]
@@ -165,7 +188,9 @@ def test_an_order_spanning_batches_keeps_all_its_lines_together(shop, tmp_path) 
         f"O{i},POS-1001,2024-02-0{i},ZB-HELM-01,1\nO{i},POS-1001,2024-02-0{i},ZB-SCHLOSS-02,1\n"
         for i in range(1, 4)
     )
-    path = write(tmp_path, "o.csv", "external_id,customer_external_id,ordered_at,sku,quantity\n" + rows)
+    path = write(
+        tmp_path, "o.csv", "external_id,customer_external_id,ordered_at,sku,quantity\n" + rows
+    )
     # when
     result = import_file(kind="orders", path=path, batch_size=3)
     # then
@@ -178,8 +203,10 @@ def test_returns_never_exceed_what_was_bought(shop) -> None:
     import_file(kind="orders", path=EXAMPLES / "bestellungen_excel.csv")
     path = EXAMPLES.parent.parent / "tests" / "dataio" / "_tmp_returns.jsonl"
     path.write_text(
-        '{"external_id": "R1", "order_external_id": "B-2024-0004", "sku": "ZB-HELM-01", "quantity": 2, "returned_at": "2024-08-01"}\n'
-        '{"external_id": "R2", "order_external_id": "B-2024-0004", "sku": "ZB-HELM-01", "quantity": 1, "returned_at": "2024-08-02"}\n'
+        '{"external_id": "R1", "order_external_id": "B-2024-0004", "sku": "ZB-HELM-01", '
+        '"quantity": 2, "returned_at": "2024-08-01"}\n'
+        '{"external_id": "R2", "order_external_id": "B-2024-0004", "sku": "ZB-HELM-01", '
+        '"quantity": 1, "returned_at": "2024-08-02"}\n'
     )
     try:
         # when
@@ -205,21 +232,34 @@ def test_an_unknown_file_type_is_refused(db, tmp_path) -> None:
 def test_a_mapping_saved_for_a_source_is_used_for_the_next_file(db, tmp_path) -> None:
     # given a first file with odd headers and a mapping saved to the source "Kasse"
     path = write(tmp_path, "k.csv", "Nr;Zuname\nK-1;Schmidt\n")
-    first = import_job_create(actor=None, kind="customers", file_name="k.csv", path=str(path),
-                              source_name="Kasse", mapping={"external_id": "Nr", "last_name": "Zuname"})
+    first = import_job_create(
+        actor=None,
+        kind="customers",
+        file_name="k.csv",
+        path=str(path),
+        source_name="Kasse",
+        mapping={"external_id": "Nr", "last_name": "Zuname"},
+    )
     import_job_run(job_id=first.pk)
     # when the next file comes without a mapping
     path2 = write(tmp_path, "k2.csv", "Nr;Zuname\nK-2;Schulz\n")
-    second = import_job_create(actor=None, kind="customers", file_name="k2.csv", path=str(path2), source_name="Kasse")
+    second = import_job_create(
+        actor=None, kind="customers", file_name="k2.csv", path=str(path2), source_name="Kasse"
+    )
     job = import_job_run(job_id=second.pk)
     # then
-    assert ImportSource.objects.get(name="Kasse").mapping == {"external_id": "Nr", "last_name": "Zuname"}
+    assert ImportSource.objects.get(name="Kasse").mapping == {
+        "external_id": "Nr",
+        "last_name": "Zuname",
+    }
     assert job.status == ImportJob.Status.DONE and job.rows_created == 1
     assert Customer.objects.filter(external_id="K-2", last_name="Schulz").exists()
 
 
 def test_windows_1252_with_semicolons_and_quoted_newlines_is_read(db, tmp_path) -> None:
-    content = 'Kunden-ID;Nachname;Straße\r\nW1;Müller;"Weg 1\r\nHof"\r\nW2;Weiß;Gasse 2\r\n'.encode("cp1252")
+    content = 'Kunden-ID;Nachname;Straße\r\nW1;Müller;"Weg 1\r\nHof"\r\nW2;Weiß;Gasse 2\r\n'.encode(
+        "cp1252"
+    )
     result = import_file(kind="customers", path=write(tmp_path, "w.csv", content))
     assert result.created == 2
     assert Customer.objects.get(external_id="W2").last_name == "Weiß"
@@ -227,8 +267,13 @@ def test_windows_1252_with_semicolons_and_quoted_newlines_is_read(db, tmp_path) 
 
 
 def test_the_job_records_counts_and_errors(shop) -> None:
-    job = import_job_create(actor=None, kind="orders", file_name="bestellungen_fehlerhaft.csv",
-                            path=str(EXAMPLES / "bestellungen_fehlerhaft.csv"), mode=GOOD)
+    job = import_job_create(
+        actor=None,
+        kind="orders",
+        file_name="bestellungen_fehlerhaft.csv",
+        path=str(EXAMPLES / "bestellungen_fehlerhaft.csv"),
+        mode=GOOD,
+    )
     job = import_job_run(job_id=job.pk)
     assert (job.status, job.rows_read, job.rows_created, job.rows_failed) == ("done", 8, 2, 6)
     assert job.progress == 1.0 and job.report_path

@@ -16,7 +16,10 @@ ORDER = {
     "customer_external_id": "POS-1001",
     "ordered_at": "2024-10-01T10:00:00+02:00",
     "channel": "shop",
-    "lines": [{"sku": "ZB-HELM-01", "quantity": 2}, {"sku": "WS-SCHLAUCH", "quantity": 1, "unit_price": "12.00"}],
+    "lines": [
+        {"sku": "ZB-HELM-01", "quantity": 2},
+        {"sku": "WS-SCHLAUCH", "quantity": 1, "unit_price": "12.00"},
+    ],
 }
 
 
@@ -57,15 +60,23 @@ def test_invalid_orders_get_400_with_field_errors(shop, api_as, agent) -> None:
     response = client.post("/api/ingest/orders/", bad, format="json")
     assert response.status_code == 400
     assert set(response.json()) >= {"currency", "lines"}
-    unknown = client.post("/api/ingest/orders/", {**ORDER, "lines": [{"sku": "NOPE", "quantity": 1}]}, format="json")
+    unknown = client.post(
+        "/api/ingest/orders/", {**ORDER, "lines": [{"sku": "NOPE", "quantity": 1}]}, format="json"
+    )
     assert unknown.status_code == 400 and "lines" in unknown.json()
-    nobody = client.post("/api/ingest/orders/", {**ORDER, "customer_external_id": "X"}, format="json")
+    nobody = client.post(
+        "/api/ingest/orders/", {**ORDER, "customer_external_id": "X"}, format="json"
+    )
     assert nobody.status_code == 400 and "customer_external_id" in nobody.json()
 
 
 def test_an_unknown_customer_is_created_from_the_sent_details(shop, api_as, agent) -> None:
-    data = {**ORDER, "external_id": "SHOP-2", "customer_external_id": "WEB-9",
-            "customer": {"first_name": "Nina", "last_name": "Neu", "email": "nina@example.de"}}
+    data = {
+        **ORDER,
+        "external_id": "SHOP-2",
+        "customer_external_id": "WEB-9",
+        "customer": {"first_name": "Nina", "last_name": "Neu", "email": "nina@example.de"},
+    }
     response = api_as(agent).post("/api/ingest/orders/", data, format="json")
     assert response.status_code == 201
     assert Customer.objects.get(external_id="WEB-9").emails.get().address == "nina@example.de"
@@ -73,7 +84,9 @@ def test_an_unknown_customer_is_created_from_the_sent_details(shop, api_as, agen
 
 @pytest.mark.parametrize("who", ["no_role_user", "partner_agent"])
 def test_users_without_rights_cannot_push_orders(shop, api_as, who, request) -> None:
-    response = api_as(request.getfixturevalue(who)).post("/api/ingest/orders/", ORDER, format="json")
+    response = api_as(request.getfixturevalue(who)).post(
+        "/api/ingest/orders/", ORDER, format="json"
+    )
     assert response.status_code == 403
     assert not Order.objects.exists()
 
@@ -81,12 +94,20 @@ def test_users_without_rights_cannot_push_orders(shop, api_as, who, request) -> 
 def test_a_return_is_stored_once(shop, api_as, agent) -> None:
     client = api_as(agent)
     client.post("/api/ingest/orders/", ORDER, format="json")
-    data = {"external_id": "R-1", "order_external_id": "SHOP-1", "sku": "ZB-HELM-01", "quantity": 1,
-            "reason": "size", "returned_at": "2024-10-05T09:00:00+02:00"}
+    data = {
+        "external_id": "R-1",
+        "order_external_id": "SHOP-1",
+        "sku": "ZB-HELM-01",
+        "quantity": 1,
+        "reason": "size",
+        "returned_at": "2024-10-05T09:00:00+02:00",
+    }
     first = client.post("/api/ingest/returns/", data, format="json")
     second = client.post("/api/ingest/returns/", data, format="json")
     changed = client.post("/api/ingest/returns/", {**data, "quantity": 2}, format="json")
-    too_many = client.post("/api/ingest/returns/", {**data, "external_id": "R-2", "quantity": 5}, format="json")
+    too_many = client.post(
+        "/api/ingest/returns/", {**data, "external_id": "R-2", "quantity": 5}, format="json"
+    )
     assert first.status_code == 201, first.json()
     assert Decimal(first.json()["refund"]) == Decimal("59.90")
     assert second.status_code == 200

@@ -59,7 +59,9 @@ def _german(amount: Decimal, thousands: bool) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(st.tuples(amounts, days, st.booleans(), st.booleans()), min_size=1, max_size=20),
     german=st.booleans(),
@@ -75,7 +77,11 @@ def test_csv_reader_returns_every_amount_and_date_whatever_the_format(
     for amount, day, thousands, long_year in rows:
         if german:
             cell = _german(amount, thousands)
-            when = day.strftime("%d.%m.%Y" if long_year else "%d.%m.%y") if day.year >= 2000 or long_year else day.strftime("%d.%m.%Y")
+            when = (
+                day.strftime("%d.%m.%Y" if long_year else "%d.%m.%y")
+                if day.year >= 2000 or long_year
+                else day.strftime("%d.%m.%Y")
+            )
         else:
             cell = f'"{amount:,.2f}"' if thousands else f"{amount:.2f}"
             when = day.isoformat()
@@ -87,7 +93,7 @@ def test_csv_reader_returns_every_amount_and_date_whatever_the_format(
     read = list(table.rows())
     # then
     assert len(read) == len(rows)
-    for (line, values), (amount, day, _, _) in zip(read, rows, strict=True):
+    for (_line, values), (amount, day, _, _) in zip(read, rows, strict=True):
         assert decimal_value(values["amount"], decimal_comma=table.decimal_comma) == amount
         assert date_value(values["day"]) == day
         assert values["note"] == "Grüße;\nzweite Zeile"

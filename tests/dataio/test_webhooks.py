@@ -79,7 +79,9 @@ def test_an_event_is_delivered_after_commit_with_a_valid_signature(
     assert len(receiver.requests) == 1
     request = receiver.requests[0]
     headers, body = request["headers"], request["body"]
-    expected = hmac.new(b"s3cret", f"{headers['X-Stammkunde-Timestamp']}.".encode() + body, hashlib.sha256)
+    expected = hmac.new(
+        b"s3cret", f"{headers['X-Stammkunde-Timestamp']}.".encode() + body, hashlib.sha256
+    )
     assert headers["X-Stammkunde-Signature"] == f"sha256={expected.hexdigest()}"
     assert headers["X-Stammkunde-Event"] == "order.imported"
     assert json.loads(body)["data"] == {"items": [{"number": "B1"}]}
@@ -141,7 +143,9 @@ def test_an_unreachable_receiver_is_recorded_as_an_error(admin, db) -> None:
     assert delivery.attempts == 1 and delivery.error and delivery.response_code is None
 
 
-def test_resend_sends_the_same_payload_again(subscription, receiver, admin, django_capture_on_commit_callbacks) -> None:
+def test_resend_sends_the_same_payload_again(
+    subscription, receiver, admin, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         first = webhook_emit(event="order.imported", payload={"n": 1})[0]
     with django_capture_on_commit_callbacks(execute=True):
@@ -161,7 +165,9 @@ def test_unknown_events_and_bad_urls_are_refused(admin, db) -> None:
     assert set(exc.value.field_errors) == {"url", "events"}
 
 
-def test_the_delivery_log_and_resend_button_are_for_admins_only(subscription, client, agent, admin) -> None:
+def test_the_delivery_log_and_resend_button_are_for_admins_only(
+    subscription, client, agent, admin
+) -> None:
     delivery = webhook_emit(event="order.imported", payload={})[0]
     client.force_login(agent)
     assert client.get("/dataio/webhooks/").status_code == 403

@@ -26,7 +26,9 @@ class IngestCustomerSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["person", "company"], default="person")
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    company_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    company_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
 
@@ -69,10 +71,23 @@ class ReturnOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Return
-        fields = ["id", "external_id", "order", "sku", "quantity", "reason", "returned_at", "refund"]
+        fields = [
+            "id",
+            "external_id",
+            "order",
+            "sku",
+            "quantity",
+            "reason",
+            "returned_at",
+            "refund",
+        ]
 
 
-_STATUS = {"created": status.HTTP_201_CREATED, "unchanged": status.HTTP_200_OK, "updated": status.HTTP_200_OK}
+_STATUS = {
+    "created": status.HTTP_201_CREATED,
+    "unchanged": status.HTTP_200_OK,
+    "updated": status.HTTP_200_OK,
+}
 
 
 class OrderIngestViewSet(viewsets.GenericViewSet):
@@ -82,12 +97,18 @@ class OrderIngestViewSet(viewsets.GenericViewSet):
     queryset = Order.objects.none()
     serializer_class = IngestOrderSerializer
 
-    @extend_schema(request=IngestOrderSerializer, responses={201: OrderSerializer, 200: OrderSerializer})
+    @extend_schema(
+        request=IngestOrderSerializer, responses={201: OrderSerializer, 200: OrderSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = IngestOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = order_ingest(actor=request.user, data=data.validated_data)
-        order = Order.objects.visible_to(request.user).prefetch_related("lines__product").get(pk=result.obj.pk)
+        order = (
+            Order.objects.visible_to(request.user)
+            .prefetch_related("lines__product")
+            .get(pk=result.obj.pk)
+        )
         body = {**OrderSerializer(order).data, "outcome": result.outcome}
         return Response(body, status=_STATUS[result.outcome])
 
@@ -99,7 +120,10 @@ class ReturnIngestViewSet(viewsets.GenericViewSet):
     queryset = Return.objects.none()
     serializer_class = IngestReturnSerializer
 
-    @extend_schema(request=IngestReturnSerializer, responses={201: ReturnOutSerializer, 200: ReturnOutSerializer})
+    @extend_schema(
+        request=IngestReturnSerializer,
+        responses={201: ReturnOutSerializer, 200: ReturnOutSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = IngestReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -43,19 +43,27 @@ class ImportForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("List"), choices=[("customers", _("Customers")), ("orders", _("Orders"))])
-    file_format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (xlsx)"), ("csv", "CSV")])
+    kind = forms.ChoiceField(
+        label=_("List"), choices=[("customers", _("Customers")), ("orders", _("Orders"))]
+    )
+    file_format = forms.ChoiceField(
+        label=_("Format"), choices=[("xlsx", "Excel (xlsx)"), ("csv", "CSV")]
+    )
     q = forms.CharField(label=_("Search"), required=False)
     kind_filter = forms.ChoiceField(
-        label=_("kind"), required=False,
+        label=_("kind"),
+        required=False,
         choices=[("", _("all")), ("person", _("person")), ("company", _("company"))],
     )
     value_class = forms.ChoiceField(
-        label=_("value class"), required=False, choices=[("", _("all")), ("A", "A"), ("B", "B"), ("C", "C")]
+        label=_("value class"),
+        required=False,
+        choices=[("", _("all")), ("A", "A"), ("B", "B"), ("C", "C")],
     )
     tag = forms.CharField(label=_("tag"), required=False)
     prospect = forms.ChoiceField(
-        label=_("status"), required=False,
+        label=_("status"),
+        required=False,
         choices=[("", _("all")), ("no", _("customers")), ("yes", _("prospects"))],
     )
     date_from = forms.DateField(label=_("ordered from"), required=False)

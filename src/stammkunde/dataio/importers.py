@@ -25,8 +25,14 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from stammkunde.commerce.models import Order, OrderLine, Product, ProductCategory, Return
-from stammkunde.commerce.models import Subscription
+from stammkunde.commerce.models import (
+    Order,
+    OrderLine,
+    Product,
+    ProductCategory,
+    Return,
+    Subscription,
+)
 from stammkunde.core.bulk import bulk_insert
 from stammkunde.core.models import AuditEntry
 from stammkunde.core.sequences import counter_next
@@ -48,7 +54,6 @@ from .values import (
     datetime_value,
     decimal_value,
     int_value,
-    is_blank,
     text,
 )
 
@@ -212,9 +217,15 @@ class Importer:
             AuditEntry,
             ["at", "actor_id", "action", "object_type", "object_id", "customer_id", "changes"],
             (
-                (self.ctx.now, self.ctx.actor_id, action, object_type, str(pk), cid, {
-                    "import_job": self.ctx.job_id
-                })
+                (
+                    self.ctx.now,
+                    self.ctx.actor_id,
+                    action,
+                    object_type,
+                    str(pk),
+                    cid,
+                    {"import_job": self.ctx.job_id},
+                )
                 for pk, cid in ids
             ),
         )
@@ -259,22 +270,67 @@ class CustomerImporter(Importer):
 
     kind = "customers"
     fields = (
-        FieldSpec("external_id", _text(100), True, ("id", "customerid", "kundenid", "kundennr", "kundennummer", "customer")),
-        FieldSpec("kind", _choice(["person", "company"], {"privat": "person", "firma": "company", "b2b": "company", "b2c": "person"}), False, ("typ", "art")),
+        FieldSpec(
+            "external_id",
+            _text(100),
+            True,
+            ("id", "customerid", "kundenid", "kundennr", "kundennummer", "customer"),
+        ),
+        FieldSpec(
+            "kind",
+            _choice(
+                ["person", "company"],
+                {"privat": "person", "firma": "company", "b2b": "company", "b2c": "person"},
+            ),
+            False,
+            ("typ", "art"),
+        ),
         FieldSpec("salutation", _text(20), False, ("anrede", "title")),
         FieldSpec("first_name", _text(100), False, ("vorname", "firstname", "givenname")),
-        FieldSpec("last_name", _text(100), False, ("nachname", "name", "lastname", "surname", "familyname")),
-        FieldSpec("company_name", _text(200), False, ("firma", "company", "firmenname", "unternehmen")),
+        FieldSpec(
+            "last_name",
+            _text(100),
+            False,
+            ("nachname", "name", "lastname", "surname", "familyname"),
+        ),
+        FieldSpec(
+            "company_name", _text(200), False, ("firma", "company", "firmenname", "unternehmen")
+        ),
         FieldSpec("email", _email, False, ("email", "emailadresse", "mail")),
-        FieldSpec("phone", _phone, False, ("telefon", "tel", "phone", "mobil", "handy", "telefonnummer")),
-        FieldSpec("street", _text(200), False, ("strasse", "str", "address", "adresse", "strassehausnummer")),
-        FieldSpec("postal_code", _text(12), False, ("plz", "zip", "postleitzahl", "postcode", "zipcode")),
+        FieldSpec(
+            "phone", _phone, False, ("telefon", "tel", "phone", "mobil", "handy", "telefonnummer")
+        ),
+        FieldSpec(
+            "street",
+            _text(200),
+            False,
+            ("strasse", "str", "address", "adresse", "strassehausnummer"),
+        ),
+        FieldSpec(
+            "postal_code", _text(12), False, ("plz", "zip", "postleitzahl", "postcode", "zipcode")
+        ),
         FieldSpec("city", _text(100), False, ("ort", "stadt", "town")),
         FieldSpec("country", _text(2), False, ("land", "countrycode")),
-        FieldSpec("birthday", _date, False, ("geburtstag", "geburtsdatum", "dateofbirth", "birthdate")),
-        FieldSpec("preferred_language", _choice(["de", "en"], {"deutsch": "de", "englisch": "en", "english": "en", "german": "de"}), False, ("sprache", "language")),
-        FieldSpec("preferred_channel", _choice([c.value for c in Channel]), False, ("kanal", "channel")),
-        FieldSpec("created_at", _datetime, False, ("angelegt", "erstelltam", "kundeseit", "created", "registeredat")),
+        FieldSpec(
+            "birthday", _date, False, ("geburtstag", "geburtsdatum", "dateofbirth", "birthdate")
+        ),
+        FieldSpec(
+            "preferred_language",
+            _choice(
+                ["de", "en"], {"deutsch": "de", "englisch": "en", "english": "en", "german": "de"}
+            ),
+            False,
+            ("sprache", "language"),
+        ),
+        FieldSpec(
+            "preferred_channel", _choice([c.value for c in Channel]), False, ("kanal", "channel")
+        ),
+        FieldSpec(
+            "created_at",
+            _datetime,
+            False,
+            ("angelegt", "erstelltam", "kundeseit", "created", "registeredat"),
+        ),
     )
 
     def process(self, rows: list[Row], *, write: bool) -> BatchOutcome:
@@ -293,12 +349,20 @@ class CustomerImporter(Importer):
             record = {f: (before or {}).get(f) for f in CUSTOMER_FIELDS}
             if before is None:
                 record.update(
-                    kind="person", salutation="", first_name="", last_name="", company_name="",
-                    preferred_language="de", preferred_channel=Channel.EMAIL,
+                    kind="person",
+                    salutation="",
+                    first_name="",
+                    last_name="",
+                    company_name="",
+                    preferred_language="de",
+                    preferred_channel=Channel.EMAIL,
                 )
             record.update({f: values[f] for f in CUSTOMER_FIELDS if f in values})
-            if before is None and "kind" not in values and record["company_name"] and not (
-                record["first_name"] or record["last_name"]
+            if (
+                before is None
+                and "kind" not in values
+                and record["company_name"]
+                and not (record["first_name"] or record["last_name"])
             ):
                 record["kind"] = Customer.Kind.COMPANY
             problem = _customer_problem(record)
@@ -326,34 +390,69 @@ class CustomerImporter(Importer):
             contact.append((key, values))
         if not write or not upserts:
             return out
-        numbers = iter(range(counter_next("customer", count=len(new_keys)) if new_keys else 0, 10**12))
+        numbers = iter(
+            range(counter_next("customer", count=len(new_keys)) if new_keys else 0, 10**12)
+        )
         rows_out = []
         for key, number, r in upserts:
             search = " ".join(p for p in (r["last_name"], r["first_name"], r["company_name"]) if p)
-            rows_out.append((
-                key, number or f"K{next(numbers):07d}", r["kind"], r["salutation"],
-                r["first_name"], r["last_name"], r["company_name"], search.lower()[:400],
-                r["birthday"], r["preferred_language"], r["preferred_channel"], "",
-                r["created_at"], 1,
-            ))
+            rows_out.append(
+                (
+                    key,
+                    number or f"K{next(numbers):07d}",
+                    r["kind"],
+                    r["salutation"],
+                    r["first_name"],
+                    r["last_name"],
+                    r["company_name"],
+                    search.lower()[:400],
+                    r["birthday"],
+                    r["preferred_language"],
+                    r["preferred_channel"],
+                    "",
+                    r["created_at"],
+                    1,
+                )
+            )
         ids = sql.upsert(
             Customer,
             key="external_id",
             columns=[
-                "external_id", "number", "kind", "salutation", "first_name", "last_name",
-                "company_name", "search_name", "birthday", "preferred_language",
-                "preferred_channel", "value_class", "created_at", "version",
+                "external_id",
+                "number",
+                "kind",
+                "salutation",
+                "first_name",
+                "last_name",
+                "company_name",
+                "search_name",
+                "birthday",
+                "preferred_language",
+                "preferred_channel",
+                "value_class",
+                "created_at",
+                "version",
             ],
             rows=rows_out,
-            update=["kind", "salutation", "first_name", "last_name", "company_name",
-                    "search_name", "birthday", "preferred_language", "preferred_channel"],
+            update=[
+                "kind",
+                "salutation",
+                "first_name",
+                "last_name",
+                "company_name",
+                "search_name",
+                "birthday",
+                "preferred_language",
+                "preferred_channel",
+            ],
             bump="version",
         )
         _contact_data_add(ids, contact)
         new = set(new_keys)
         self._audit("create", "customers.Customer", [(ids[k], ids[k]) for k in new_keys])
         self._audit(
-            "update", "customers.Customer",
+            "update",
+            "customers.Customer",
             [(ids[k], ids[k]) for k, _, _ in upserts if k not in new],
         )
         out.events["customer.created"] = [
@@ -362,7 +461,11 @@ class CustomerImporter(Importer):
         return out
 
 
-_CONTACT_KEYS = (("email", ("email",)), ("phone", ("phone",)), ("street", ("street", "postal_code")))
+_CONTACT_KEYS = (
+    ("email", ("email",)),
+    ("phone", ("phone",)),
+    ("street", ("street", "postal_code")),
+)
 
 
 def _known_contact_data(ids: list[int]) -> set[tuple[Any, ...]]:
@@ -370,10 +473,16 @@ def _known_contact_data(ids: list[int]) -> set[tuple[Any, ...]]:
     known: set[tuple[Any, ...]] = set()
     for start in range(0, len(ids), sql.SQLITE_CHUNK):
         chunk = ids[start : start + sql.SQLITE_CHUNK]
-        known.update(EmailAddress.objects.filter(customer_id__in=chunk).values_list("customer_id", "address"))
-        known.update(PhoneNumber.objects.filter(customer_id__in=chunk).values_list("customer_id", "number"))
         known.update(
-            Address.objects.filter(customer_id__in=chunk).values_list("customer_id", "street", "postal_code")
+            EmailAddress.objects.filter(customer_id__in=chunk).values_list("customer_id", "address")
+        )
+        known.update(
+            PhoneNumber.objects.filter(customer_id__in=chunk).values_list("customer_id", "number")
+        )
+        known.update(
+            Address.objects.filter(customer_id__in=chunk).values_list(
+                "customer_id", "street", "postal_code"
+            )
         )
     return known
 
@@ -392,7 +501,13 @@ def _contact_data_add(ids: dict[Any, int], contact: list[tuple[str, dict[str, An
     emails = [(ids[k], v["email"]) for k, v in contact if v.get("email")]
     phones = [(ids[k], v["phone"]) for k, v in contact if v.get("phone")]
     addresses = [
-        (ids[k], v["street"], v.get("postal_code") or "", v.get("city") or "", (v.get("country") or "DE").upper())
+        (
+            ids[k],
+            v["street"],
+            v.get("postal_code") or "",
+            v.get("city") or "",
+            (v.get("country") or "DE").upper(),
+        )
         for k, v in contact
         if v.get("street")
     ]
@@ -426,8 +541,12 @@ class ProductImporter(Importer):
 
     kind = "products"
     fields = (
-        FieldSpec("sku", _text(64), True, ("artikelnummer", "artnr", "artikelnr", "productid", "ean")),
-        FieldSpec("name", _text(200), True, ("bezeichnung", "artikel", "produkt", "title", "artikelname")),
+        FieldSpec(
+            "sku", _text(64), True, ("artikelnummer", "artnr", "artikelnr", "productid", "ean")
+        ),
+        FieldSpec(
+            "name", _text(200), True, ("bezeichnung", "artikel", "produkt", "title", "artikelname")
+        ),
         FieldSpec("category", _text(100), True, ("kategorie", "warengruppe", "productcategory")),
         FieldSpec("price", _money, True, ("preis", "vkpreis", "verkaufspreis", "unitprice")),
         FieldSpec("margin_rate", _decimal, False, ("marge", "margin")),
@@ -453,7 +572,9 @@ class ProductImporter(Importer):
                 "name": values["name"],
                 "category__name": values["category"],
                 "price": values["price"],
-                "margin_rate": margin if margin is not None else (before or {}).get("margin_rate", Decimal("0.300")),
+                "margin_rate": margin
+                if margin is not None
+                else (before or {}).get("margin_rate", Decimal("0.300")),
                 "is_service": values.get("is_service", (before or {}).get("is_service", False)),
                 "active": values.get("active", (before or {}).get("active", True)),
             }
@@ -478,8 +599,15 @@ class ProductImporter(Importer):
             key="sku",
             columns=["sku", "name", "category", "price", "margin_rate", "is_service", "active"],
             rows=[
-                (sku, r["name"], categories[r["category__name"]], r["price"], r["margin_rate"],
-                 r["is_service"], r["active"])
+                (
+                    sku,
+                    r["name"],
+                    categories[r["category__name"]],
+                    r["price"],
+                    r["margin_rate"],
+                    r["is_service"],
+                    r["active"],
+                )
                 for sku, r in records
             ],
             update=["name", "category", "price", "margin_rate", "is_service", "active"],
@@ -490,34 +618,59 @@ class ProductImporter(Importer):
 # --- shared lookups --------------------------------------------------------------------
 
 
-def _customer_ids(rows: list[Row]) -> tuple[dict[str, int], dict[str, int]]:
-    """Return customer ids by external id and by number for the references in ``rows``."""
+def _customer_ids(
+    rows: list[Row], first_purchase: dict[int, datetime | None] | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Return customer ids by external id and by number for the references in ``rows``.
+
+    With ``first_purchase`` given, it is filled with the customers' stored first purchase.
+    """
     ext = {r.values["customer_external_id"] for r in rows if r.values.get("customer_external_id")}
     num = {r.values["customer_number"] for r in rows if r.values.get("customer_number")}
-    by_ext = sql.ids_by_key(Customer, key="external_id", keys=list(ext)) if ext else {}
-    by_num = sql.ids_by_key(Customer, key="number", keys=list(num)) if num else {}
-    return by_ext, by_num
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, keys in (("external_id", ext), ("number", num)):
+        found[key] = (
+            sql.values_by_key(Customer, key=key, keys=list(keys), fields=["first_purchase_at"])
+            if keys
+            else {}
+        )
+    if first_purchase is not None:
+        for rows_by_key in found.values():
+            first_purchase.update((r["id"], r["first_purchase_at"]) for r in rows_by_key.values())
+    return (
+        {k: r["id"] for k, r in found["external_id"].items()},
+        {k: r["id"] for k, r in found["number"].items()},
+    )
 
 
-def _customer_of(values: dict[str, Any], by_ext: dict[str, int], by_num: dict[str, int]) -> int | None:
+def _customer_of(
+    values: dict[str, Any], by_ext: dict[str, int], by_num: dict[str, int]
+) -> int | None:
     if values.get("customer_external_id"):
         return by_ext.get(values["customer_external_id"])
     return by_num.get(values.get("customer_number") or "")
 
 
 def _customer_column(ctx: Context, values: dict[str, Any]) -> str:
-    return ctx.column("customer_external_id" if values.get("customer_external_id") else "customer_number")
+    return ctx.column(
+        "customer_external_id" if values.get("customer_external_id") else "customer_number"
+    )
 
 
 _CUSTOMER_REF = (
-    FieldSpec("customer_external_id", _text(100), False, ("customerid", "kundenid", "kundenextid", "customerexternalid")),
+    FieldSpec(
+        "customer_external_id",
+        _text(100),
+        False,
+        ("customerid", "kundenid", "kundenextid", "customerexternalid"),
+    ),
     FieldSpec("customer_number", _text(20), False, ("kundennummer", "kundennr", "customernumber")),
 )
 
 
 # --- orders ----------------------------------------------------------------------------
 
-_ORDER_CHANNEL_TO_CONTACT = {
+_ORDER_CHANNEL_TO_CONTACT: dict[str, str] = {
     Order.Channel.SHOP: Channel.WEB,
     Order.Channel.POS: Channel.SHOP,
     Order.Channel.PHONE: Channel.PHONE,
@@ -552,17 +705,72 @@ class OrderImporter(Importer):
     kind = "orders"
     group_by = "external_id"
     fields = (
-        FieldSpec("external_id", _text(100), True, ("orderid", "bestellid", "bestellnummer", "auftragsnummer", "ordernumber", "belegnummer", "order")),
+        FieldSpec(
+            "external_id",
+            _text(100),
+            True,
+            (
+                "orderid",
+                "bestellid",
+                "bestellnummer",
+                "auftragsnummer",
+                "ordernumber",
+                "belegnummer",
+                "order",
+            ),
+        ),
         FieldSpec("number", _text(40), False, ("nummer", "belegnr", "number")),
         *_CUSTOMER_REF,
-        FieldSpec("ordered_at", _datetime, True, ("bestelldatum", "datum", "date", "orderdate", "belegdatum", "orderedat")),
-        FieldSpec("channel", _choice([c.value for c in Order.Channel], {"online": "shop", "webshop": "shop", "filiale": "pos", "laden": "pos", "kasse": "pos", "telefon": "phone"}), False, ("kanal", "vertriebskanal")),
-        FieldSpec("status", _choice([s.value for s in Order.Status], {"bezahlt": "paid", "storniert": "cancelled", "storno": "cancelled", "canceled": "cancelled"}), False, ()),
+        FieldSpec(
+            "ordered_at",
+            _datetime,
+            True,
+            ("bestelldatum", "datum", "date", "orderdate", "belegdatum", "orderedat"),
+        ),
+        FieldSpec(
+            "channel",
+            _choice(
+                [c.value for c in Order.Channel],
+                {
+                    "online": "shop",
+                    "webshop": "shop",
+                    "filiale": "pos",
+                    "laden": "pos",
+                    "kasse": "pos",
+                    "telefon": "phone",
+                },
+            ),
+            False,
+            ("kanal", "vertriebskanal"),
+        ),
+        FieldSpec(
+            "status",
+            _choice(
+                [s.value for s in Order.Status],
+                {
+                    "bezahlt": "paid",
+                    "storniert": "cancelled",
+                    "storno": "cancelled",
+                    "canceled": "cancelled",
+                },
+            ),
+            False,
+            (),
+        ),
         FieldSpec("currency", _text(3), False, ("waehrung", "currencycode")),
-        FieldSpec("sku", _text(64), True, ("artikelnummer", "artnr", "artikelnr", "productsku", "product")),
+        FieldSpec(
+            "sku", _text(64), True, ("artikelnummer", "artnr", "artikelnr", "productsku", "product")
+        ),
         FieldSpec("quantity", _quantity, True, ("menge", "anzahl", "qty", "stueck")),
-        FieldSpec("unit_price", _money, False, ("einzelpreis", "preis", "price", "unitprice", "stueckpreis")),
-        FieldSpec("total", _money, False, ("gesamt", "summe", "ordertotal", "gesamtbetrag", "betrag")),
+        FieldSpec(
+            "unit_price",
+            _money,
+            False,
+            ("einzelpreis", "preis", "price", "unitprice", "stueckpreis"),
+        ),
+        FieldSpec(
+            "total", _money, False, ("gesamt", "summe", "ordertotal", "gesamtbetrag", "betrag")
+        ),
     )
     one_of = (("customer_external_id", "customer_number"),)
 
@@ -571,12 +779,21 @@ class OrderImporter(Importer):
         missing = [s for s in skus if s not in cache]
         for start in range(0, len(missing), sql.SQLITE_CHUNK):
             chunk = missing[start : start + sql.SQLITE_CHUNK]
-            for pid, sku, price in Product.objects.filter(sku__in=chunk).values_list("id", "sku", "price"):
+            for pid, sku, price in Product.objects.filter(sku__in=chunk).values_list(
+                "id", "sku", "price"
+            ):
                 cache[sku] = (pid, price)
         return cache
 
-    def _plan(self, key: str, group: list[Row], by_ext: dict[str, int], by_num: dict[str, int],
-              products: dict[str, tuple[int, Decimal]], out: BatchOutcome) -> _OrderPlan | None:
+    def _plan(
+        self,
+        key: str,
+        group: list[Row],
+        by_ext: dict[str, int],
+        by_num: dict[str, int],
+        products: dict[str, tuple[int, Decimal]],
+        out: BatchOutcome,
+    ) -> _OrderPlan | None:
         head = group[0].values
         problems: list[tuple[Row, str, str]] = []
         customer_id = _customer_of(head, by_ext, by_num)
@@ -585,7 +802,13 @@ class OrderImporter(Importer):
         for row in group[1:]:
             for f in ("customer_external_id", "customer_number", "ordered_at"):
                 if row.values.get(f) is not None and row.values.get(f) != head.get(f):
-                    problems.append((row, self.ctx.column(f), f"differs from line {group[0].line} of the same order"))
+                    problems.append(
+                        (
+                            row,
+                            self.ctx.column(f),
+                            f"differs from line {group[0].line} of the same order",
+                        )
+                    )
         currency = (head.get("currency") or "EUR").upper()
         if currency != "EUR":
             problems.append((group[0], self.ctx.column("currency"), "only EUR is supported"))
@@ -593,7 +816,9 @@ class OrderImporter(Importer):
         for row in group:
             product = products.get(row.values["sku"])
             if product is None:
-                problems.append((row, self.ctx.column("sku"), f"unknown product “{row.values['sku']}”"))
+                problems.append(
+                    (row, self.ctx.column("sku"), f"unknown product “{row.values['sku']}”")
+                )
                 continue
             price = row.values.get("unit_price")
             price = product[1] if price is None else price
@@ -602,7 +827,13 @@ class OrderImporter(Importer):
         total = sum((line[3] for line in lines), Decimal("0.00"))
         given = next((r.values["total"] for r in group if r.values.get("total") is not None), None)
         if not problems and given is not None and given != total:
-            problems.append((group[0], self.ctx.column("total"), f"{given} is not the sum of the lines ({total})"))
+            problems.append(
+                (
+                    group[0],
+                    self.ctx.column("total"),
+                    f"{given} is not the sum of the lines ({total})",
+                )
+            )
         if problems:
             failed_rows = {id(r) for r, _, _ in problems}
             for row, column, message in problems:
@@ -612,20 +843,33 @@ class OrderImporter(Importer):
                     out.fail(row, "", f"another line of order {key} is invalid")
             return None
         return _OrderPlan(
-            key=key, rows=group, number=head.get("number") or key, customer_id=customer_id or 0,
-            ordered_at=head["ordered_at"], channel=head.get("channel") or Order.Channel.SHOP,
-            status=head.get("status") or Order.Status.PAID, lines=lines, total=total,
+            key=key,
+            rows=group,
+            number=head.get("number") or key,
+            customer_id=customer_id or 0,
+            ordered_at=head["ordered_at"],
+            channel=head.get("channel") or Order.Channel.SHOP,
+            status=head.get("status") or Order.Status.PAID,
+            lines=lines,
+            total=total,
         )
 
     def process(self, rows: list[Row], *, write: bool) -> BatchOutcome:
         out = BatchOutcome()
         groups = _collapse(rows, "external_id")
-        by_ext, by_num = _customer_ids(rows)
+        self._first_purchase: dict[int, datetime | None] = {}
+        by_ext, by_num = _customer_ids(rows, self._first_purchase)
         products = self._products({r.values["sku"] for r in rows})
-        stored = sql.values_by_key(Order, key="external_id", keys=list(groups), fields=["number", "status", "channel"])
-        plans = [p for k, g in groups.items() if (p := self._plan(k, g, by_ext, by_num, products, out))]
+        stored = sql.values_by_key(
+            Order, key="external_id", keys=list(groups), fields=["number", "status", "channel"]
+        )
+        plans = [
+            p for k, g in groups.items() if (p := self._plan(k, g, by_ext, by_num, products, out))
+        ]
         numbers_taken = sql.values_by_key(
-            Order, key="number", keys=[p.number for p in plans if p.key not in stored],
+            Order,
+            key="number",
+            keys=[p.number for p in plans if p.key not in stored],
             fields=["external_id"],
         )
         new: list[_OrderPlan] = []
@@ -635,7 +879,11 @@ class OrderImporter(Importer):
             if before is None:
                 if plan.number in numbers_taken:
                     for row in plan.rows:
-                        out.fail(row, self.ctx.column("number"), f"order number {plan.number} belongs to another order")
+                        out.fail(
+                            row,
+                            self.ctx.column("number"),
+                            f"order number {plan.number} belongs to another order",
+                        )
                     continue
                 new.append(plan)
                 out.created += len(plan.rows)
@@ -649,8 +897,20 @@ class OrderImporter(Importer):
         ids = sql.upsert(
             Order,
             key="external_id",
-            columns=["external_id", "number", "customer", "ordered_at", "channel", "status", "currency", "total"],
-            rows=[(p.key, p.number, p.customer_id, p.ordered_at, p.channel, p.status, "EUR", p.total) for p in new + changed],
+            columns=[
+                "external_id",
+                "number",
+                "customer",
+                "ordered_at",
+                "channel",
+                "status",
+                "currency",
+                "total",
+            ],
+            rows=[
+                (p.key, p.number, p.customer_id, p.ordered_at, p.channel, p.status, "EUR", p.total)
+                for p in new + changed
+            ],
             update=["status", "channel"],
         )
         if new:
@@ -661,8 +921,14 @@ class OrderImporter(Importer):
             )
             self._after_new_orders(new, ids)
         out.events["order.imported"] = [
-            {"id": ids[p.key], "external_id": p.key, "number": p.number, "customer_id": p.customer_id,
-             "total": str(p.total), "currency": "EUR"}
+            {
+                "id": ids[p.key],
+                "external_id": p.key,
+                "number": p.number,
+                "customer_id": p.customer_id,
+                "total": str(p.total),
+                "currency": "EUR",
+            }
             for p in new
         ]
         return out
@@ -673,16 +939,37 @@ class OrderImporter(Importer):
         for p in new:
             if p.customer_id not in first or p.ordered_at < first[p.customer_id]:
                 first[p.customer_id] = p.ordered_at
-        customer_first_purchase_mark(first)
+        # Only customers whose first purchase moves back are written.
+        stored = self._first_purchase
+        customer_first_purchase_mark(
+            {c: at for c, at in first.items() if stored.get(c) is None or at < stored[c]}  # type: ignore[operator]
+        )
         order_type = ContentType.objects.get_for_model(Order).pk
         bulk_insert(
             Interaction,
-            ["customer_id", "occurred_at", "channel", "direction", "kind", "summary",
-             "source_type_id", "source_id", "actor_id"],
+            [
+                "customer_id",
+                "occurred_at",
+                "channel",
+                "direction",
+                "kind",
+                "summary",
+                "source_type_id",
+                "source_id",
+                "actor_id",
+            ],
             (
-                (p.customer_id, p.ordered_at, _ORDER_CHANNEL_TO_CONTACT.get(p.channel, Channel.WEB),
-                 Interaction.Direction.INBOUND, "purchase", f"Order {p.number}: {p.total} EUR",
-                 order_type, str(ids[p.key]), self.ctx.actor_id)
+                (
+                    p.customer_id,
+                    p.ordered_at,
+                    _ORDER_CHANNEL_TO_CONTACT.get(p.channel, Channel.WEB),
+                    Interaction.Direction.INBOUND,
+                    "purchase",
+                    f"Order {p.number}: {p.total} EUR",
+                    order_type,
+                    str(ids[p.key]),
+                    self.ctx.actor_id,
+                )
                 for p in new
             ),
         )
@@ -698,7 +985,8 @@ def customer_first_purchase_mark(first: dict[int, datetime]) -> None:
             cursor.execute(
                 f"UPDATE {table} c SET first_purchase_at = v.at "
                 f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
-                f"WHERE c.id = v.id AND (c.first_purchase_at IS NULL OR c.first_purchase_at > v.at)",
+                f"WHERE c.id = v.id "
+                f"AND (c.first_purchase_at IS NULL OR c.first_purchase_at > v.at)",
                 [list(first), list(first.values())],
             )
             return
@@ -724,12 +1012,39 @@ class ReturnImporter(Importer):
 
     kind = "returns"
     fields = (
-        FieldSpec("external_id", _text(100), True, ("returnid", "retoureid", "retourennummer", "ruecksendenummer")),
-        FieldSpec("order_external_id", _text(100), False, ("orderid", "bestellid", "orderexternalid", "bestellnummer")),
-        FieldSpec("order_number", _text(40), False, ("ordernumber", "auftragsnummer", "belegnummer")),
+        FieldSpec(
+            "external_id",
+            _text(100),
+            True,
+            ("returnid", "retoureid", "retourennummer", "ruecksendenummer"),
+        ),
+        FieldSpec(
+            "order_external_id",
+            _text(100),
+            False,
+            ("orderid", "bestellid", "orderexternalid", "bestellnummer"),
+        ),
+        FieldSpec(
+            "order_number", _text(40), False, ("ordernumber", "auftragsnummer", "belegnummer")
+        ),
         FieldSpec("sku", _text(64), True, ("artikelnummer", "artnr", "artikelnr")),
         FieldSpec("quantity", _quantity, True, ("menge", "anzahl", "qty")),
-        FieldSpec("reason", _choice([r.value for r in Return.Reason], {"defekt": "defective", "falscherartikel": "wrong_item", "groesse": "size", "gefaelltnicht": "changed_mind", "sonstiges": "other", "zuspaet": "late"}), False, ("grund", "retourengrund")),
+        FieldSpec(
+            "reason",
+            _choice(
+                [r.value for r in Return.Reason],
+                {
+                    "defekt": "defective",
+                    "falscherartikel": "wrong_item",
+                    "groesse": "size",
+                    "gefaelltnicht": "changed_mind",
+                    "sonstiges": "other",
+                    "zuspaet": "late",
+                },
+            ),
+            False,
+            ("grund", "retourengrund"),
+        ),
         FieldSpec("returned_at", _datetime, True, ("datum", "retourendatum", "date", "returnedat")),
         FieldSpec("refund", _money, False, ("erstattung", "gutschrift", "refundamount")),
     )
@@ -738,23 +1053,30 @@ class ReturnImporter(Importer):
     def process(self, rows: list[Row], *, write: bool) -> BatchOutcome:
         out = BatchOutcome()
         stored = sql.values_by_key(
-            Return, key="external_id", keys=[r.values["external_id"] for r in rows],
+            Return,
+            key="external_id",
+            keys=[r.values["external_id"] for r in rows],
             fields=["quantity", "reason", "refund", "returned_at"],
         )
         order_keys = Q(external_id__in={r.values.get("order_external_id") for r in rows} - {None})
         order_keys |= Q(number__in={r.values.get("order_number") for r in rows} - {None})
-        lines: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        order_rows = Order.objects.filter(order_keys).values("id", "external_id", "number", "customer_id")
-        orders = {("e", o["external_id"]): o for o in order_rows} | {("n", o["number"]): o for o in order_rows}
-        line_rows = list(
-            OrderLine.objects.filter(order_id__in={o["id"] for o in orders.values()})
+        lines: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+        order_rows = Order.objects.filter(order_keys).values(
+            "id", "external_id", "number", "customer_id"
+        )
+        orders = {("e", o["external_id"]): o for o in order_rows} | {
+            ("n", o["number"]): o for o in order_rows
+        }
+        line_rows: list[dict[str, Any]] = [
+            dict(row)
+            for row in OrderLine.objects.filter(order_id__in={o["id"] for o in orders.values()})
             .annotate(returned=Sum("returns__quantity"))
             .values("id", "order_id", "product__sku", "quantity", "unit_price", "returned")
             .order_by("id")
-        )
-        for line in line_rows:
-            line["left"] = line["quantity"] - (line["returned"] or 0)
-            lines[(line["order_id"], line["product__sku"])].append(line)
+        ]
+        for stored_line in line_rows:
+            stored_line["left"] = stored_line["quantity"] - (stored_line["returned"] or 0)
+            lines[(stored_line["order_id"], stored_line["product__sku"])].append(stored_line)
         seen: set[str] = set()
         new: list[tuple[Row, dict[str, Any], dict[str, Any]]] = []
         updates: list[tuple[Row, dict[str, Any]]] = []
@@ -762,14 +1084,20 @@ class ReturnImporter(Importer):
             v = row.values
             key = v["external_id"]
             if key in seen:
-                out.fail(row, self.ctx.column("external_id"), "appears twice in this part of the file")
+                out.fail(
+                    row, self.ctx.column("external_id"), "appears twice in this part of the file"
+                )
                 continue
             seen.add(key)
             reason = v.get("reason") or Return.Reason.OTHER
             if key in stored:
                 before = stored[key]
                 if before["quantity"] != v["quantity"]:
-                    out.fail(row, self.ctx.column("quantity"), "a stored return cannot change its quantity")
+                    out.fail(
+                        row,
+                        self.ctx.column("quantity"),
+                        "a stored return cannot change its quantity",
+                    )
                     continue
                 refund = v.get("refund", before["refund"])
                 after = {"reason": reason, "refund": refund, "returned_at": v["returned_at"]}
@@ -779,24 +1107,44 @@ class ReturnImporter(Importer):
                     out.updated += 1
                     updates.append((row, {"id": before["id"], **after}))
                 continue
-            order = orders.get(("e", v["order_external_id"])) if v.get("order_external_id") else orders.get(("n", v.get("order_number")))
+            order = (
+                orders.get(("e", v["order_external_id"]))
+                if v.get("order_external_id")
+                else orders.get(("n", v.get("order_number")))
+            )
             if order is None:
                 column = "order_external_id" if v.get("order_external_id") else "order_number"
                 out.fail(row, self.ctx.column(column), "unknown order")
                 continue
             candidates = lines.get((order["id"], v["sku"]), [])
-            line = next((c for c in candidates if c["left"] >= v["quantity"]), None)
+            line: dict[str, Any] | None = next(
+                (c for c in candidates if c["left"] >= v["quantity"]), None
+            )
             if line is None:
                 left = sum(c["left"] for c in candidates)
-                message = f"only {left} of this product can still be returned" if candidates else f"order has no line with product “{v['sku']}”"
+                message = (
+                    f"only {left} of this product can still be returned"
+                    if candidates
+                    else f"order has no line with product “{v['sku']}”"
+                )
                 out.fail(row, self.ctx.column("quantity" if candidates else "sku"), message)
                 continue
             line["left"] -= v["quantity"]
             refund = v.get("refund")
-            new.append((row, line, {
-                "customer_id": order["customer_id"], "number": order["number"], "reason": reason,
-                "refund": (line["unit_price"] * v["quantity"]).quantize(CENT) if refund is None else refund,
-            }))
+            new.append(
+                (
+                    row,
+                    line,
+                    {
+                        "customer_id": order["customer_id"],
+                        "number": order["number"],
+                        "reason": reason,
+                        "refund": (line["unit_price"] * v["quantity"]).quantize(CENT)
+                        if refund is None
+                        else refund,
+                    },
+                )
+            )
             out.created += 1
         if not write:
             return out
@@ -804,21 +1152,60 @@ class ReturnImporter(Importer):
             Return.objects.filter(pk=change.pop("id")).update(**change)
         if new:
             ids = sql.upsert(
-                Return, key="external_id",
-                columns=["external_id", "order_line", "customer", "returned_at", "quantity", "reason", "refund"],
-                rows=[(r.values["external_id"], line["id"], x["customer_id"], r.values["returned_at"],
-                       r.values["quantity"], x["reason"], x["refund"]) for r, line, x in new],
+                Return,
+                key="external_id",
+                columns=[
+                    "external_id",
+                    "order_line",
+                    "customer",
+                    "returned_at",
+                    "quantity",
+                    "reason",
+                    "refund",
+                ],
+                rows=[
+                    (
+                        r.values["external_id"],
+                        line["id"],
+                        x["customer_id"],
+                        r.values["returned_at"],
+                        r.values["quantity"],
+                        x["reason"],
+                        x["refund"],
+                    )
+                    for r, line, x in new
+                ],
                 update=[],
             )
             return_type = ContentType.objects.get_for_model(Return).pk
             labels = dict(Return.Reason.choices)
             bulk_insert(
                 Interaction,
-                ["customer_id", "occurred_at", "channel", "direction", "kind", "summary",
-                 "source_type_id", "source_id", "actor_id"],
-                ((x["customer_id"], r.values["returned_at"], Channel.WEB, Interaction.Direction.INBOUND,
-                  "return", f"Return from order {x['number']}: {labels[x['reason']]}", return_type,
-                  str(ids[r.values["external_id"]]), self.ctx.actor_id) for r, _, x in new),
+                [
+                    "customer_id",
+                    "occurred_at",
+                    "channel",
+                    "direction",
+                    "kind",
+                    "summary",
+                    "source_type_id",
+                    "source_id",
+                    "actor_id",
+                ],
+                (
+                    (
+                        x["customer_id"],
+                        r.values["returned_at"],
+                        Channel.WEB,
+                        Interaction.Direction.INBOUND,
+                        "return",
+                        f"Return from order {x['number']}: {labels[x['reason']]}",
+                        return_type,
+                        str(ids[r.values["external_id"]]),
+                        self.ctx.actor_id,
+                    )
+                    for r, _, x in new
+                ),
             )
         return out
 
@@ -831,23 +1218,55 @@ class SubscriptionImporter(Importer):
 
     kind = "subscriptions"
     fields = (
-        FieldSpec("external_id", _text(100), True, ("aboid", "abonummer", "vertragsnummer", "subscriptionid", "contractid")),
+        FieldSpec(
+            "external_id",
+            _text(100),
+            True,
+            ("aboid", "abonummer", "vertragsnummer", "subscriptionid", "contractid"),
+        ),
         *_CUSTOMER_REF,
         FieldSpec("plan", _text(100), True, ("tarif", "abo", "produkt", "plan")),
-        FieldSpec("monthly_amount", _money, True, ("monatsbetrag", "betrag", "preis", "amount", "monthlyprice")),
-        FieldSpec("started_at", _date, True, ("beginn", "start", "startdatum", "vertragsbeginn", "startdate")),
+        FieldSpec(
+            "monthly_amount",
+            _money,
+            True,
+            ("monatsbetrag", "betrag", "preis", "amount", "monthlyprice"),
+        ),
+        FieldSpec(
+            "started_at",
+            _date,
+            True,
+            ("beginn", "start", "startdatum", "vertragsbeginn", "startdate"),
+        ),
         FieldSpec("ends_at", _date, False, ("ende", "enddatum", "vertragsende", "enddate")),
-        FieldSpec("cancelled_at", _date, False, ("gekuendigtam", "kuendigung", "kuendigungsdatum", "cancelled", "cancellationdate")),
-        FieldSpec("cancellation_reason", _text(200), False, ("kuendigungsgrund", "grund", "reason")),
+        FieldSpec(
+            "cancelled_at",
+            _date,
+            False,
+            ("gekuendigtam", "kuendigung", "kuendigungsdatum", "cancelled", "cancellationdate"),
+        ),
+        FieldSpec(
+            "cancellation_reason", _text(200), False, ("kuendigungsgrund", "grund", "reason")
+        ),
     )
     one_of = (("customer_external_id", "customer_number"),)
-    _fields = ("customer_id", "plan", "monthly_amount", "started_at", "ends_at", "cancelled_at", "cancellation_reason")
+    _fields = (
+        "customer_id",
+        "plan",
+        "monthly_amount",
+        "started_at",
+        "ends_at",
+        "cancelled_at",
+        "cancellation_reason",
+    )
 
     def process(self, rows: list[Row], *, write: bool) -> BatchOutcome:
         out = BatchOutcome()
         groups = _collapse(rows, "external_id")
         by_ext, by_num = _customer_ids(rows)
-        stored = sql.values_by_key(Subscription, key="external_id", keys=list(groups), fields=list(self._fields))
+        stored = sql.values_by_key(
+            Subscription, key="external_id", keys=list(groups), fields=list(self._fields)
+        )
         records = []
         for key, group in groups.items():
             v = _merged(group)
@@ -861,9 +1280,13 @@ class SubscriptionImporter(Importer):
                     out.fail(row, self.ctx.column("ends_at"), "ends before it starts")
                 continue
             record = {
-                "customer_id": customer_id, "plan": v["plan"], "monthly_amount": v["monthly_amount"],
-                "started_at": v["started_at"], "ends_at": v.get("ends_at"),
-                "cancelled_at": v.get("cancelled_at"), "cancellation_reason": v.get("cancellation_reason") or "",
+                "customer_id": customer_id,
+                "plan": v["plan"],
+                "monthly_amount": v["monthly_amount"],
+                "started_at": v["started_at"],
+                "ends_at": v.get("ends_at"),
+                "cancelled_at": v.get("cancelled_at"),
+                "cancellation_reason": v.get("cancellation_reason") or "",
             }
             before = stored.get(key)
             if before is None:
@@ -877,8 +1300,13 @@ class SubscriptionImporter(Importer):
             records.append((key, record))
         if write and records:
             sql.upsert(
-                Subscription, key="external_id",
-                columns=["external_id", "customer", *[f.removesuffix("_id") for f in self._fields[1:]]],
+                Subscription,
+                key="external_id",
+                columns=[
+                    "external_id",
+                    "customer",
+                    *[f.removesuffix("_id") for f in self._fields[1:]],
+                ],
                 rows=[(k, *[r[f] for f in self._fields]) for k, r in records],
                 update=["customer", *[f for f in self._fields[1:]]],
             )
@@ -887,5 +1315,11 @@ class SubscriptionImporter(Importer):
 
 IMPORTERS: dict[str, type[Importer]] = {
     i.kind: i
-    for i in (CustomerImporter, ProductImporter, OrderImporter, ReturnImporter, SubscriptionImporter)
+    for i in (
+        CustomerImporter,
+        ProductImporter,
+        OrderImporter,
+        ReturnImporter,
+        SubscriptionImporter,
+    )
 }

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from stammkunde.core.access import User, VisibleQuerySet
+from stammkunde.core.access import M, User, VisibleQuerySet
 from stammkunde.core.roles import ADMIN, TEAM_LEAD, has_role, is_internal
 from stammkunde.customers.models import Customer
 
@@ -23,10 +23,22 @@ class Kind(models.TextChoices):
     SUBSCRIPTIONS = "subscriptions", _("subscriptions")
 
 
-class DataToolsQuerySet(VisibleQuerySet[models.Model]):
-    def visible_to(self, user: User) -> DataToolsQuerySet:
+class DataToolsQuerySet(VisibleQuerySet[M]):
+    def visible_to(self, user: User) -> DataToolsQuerySet[M]:
         """Admins and team leads see the data tools' records; everyone else nothing."""
         return self.all() if has_role(user, ADMIN, TEAM_LEAD) else self.none()
+
+
+class ImportSourceQuerySet(DataToolsQuerySet["ImportSource"]):
+    pass
+
+
+class ImportJobQuerySet(DataToolsQuerySet["ImportJob"]):
+    pass
+
+
+class WebhookSubscriptionQuerySet(DataToolsQuerySet["WebhookSubscription"]):
+    pass
 
 
 class ImportSource(models.Model):
@@ -39,7 +51,7 @@ class ImportSource(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = DataToolsQuerySet.as_manager()
+    objects = ImportSourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "kind"]
@@ -95,7 +107,7 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = DataToolsQuerySet.as_manager()
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -209,7 +221,7 @@ class WebhookSubscription(models.Model):
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = DataToolsQuerySet.as_manager()
+    objects = WebhookSubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -175,9 +175,10 @@ def _open_csv(path: Path, name: str) -> Table:
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue
                 if len(record) > width and any(v.strip() for v in record[width:]):
-                    yield start, {
-                        "__error__": f"{len(record)} values but the header names {width} columns"
-                    }
+                    yield (
+                        start,
+                        {"__error__": f"{len(record)} values but the header names {width} columns"},
+                    )
                     continue
                 yield start, dict(zip(columns, record, strict=False))
         except csv.Error as exc:

@@ -78,7 +78,7 @@ def upsert(
                 f"CREATE TEMP TABLE IF NOT EXISTS {qn(stage)} AS "
                 f"SELECT {col_list} FROM {table} WITH NO DATA"
             )
-            cursor.execute(f"TRUNCATE {qn(stage)}")
+            cursor.execute(f"DELETE FROM {qn(stage)}")  # cheaper than TRUNCATE for a few rows
             with cursor.cursor.copy(f"COPY {qn(stage)} ({col_list}) FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)

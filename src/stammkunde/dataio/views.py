@@ -19,8 +19,14 @@ from stammkunde.customers.models import Customer
 
 from .access import require_import_role
 from .forms import ExportForm, ImportForm, WebhookSubscriptionForm
-from .models import DuplicatePair, ExportJob, ImportJob, ImportSource, WebhookDelivery
-from .models import WebhookSubscription
+from .models import (
+    DuplicatePair,
+    ExportJob,
+    ImportJob,
+    ImportSource,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from .services import dedup, exports, imports, merge, webhooks
 
 
@@ -70,7 +76,7 @@ def job_view(request: HttpRequest, pk: int) -> HttpResponse:
 def job_report_view(request: HttpRequest, pk: int) -> FileResponse:
     """Download the bad rows of an import with their errors (CSV)."""
     require_import_role(request.user)
-    job = access_object(ImportJob.objects, request.user, pk=pk)
+    job = access_object(ImportJob.objects.all(), request.user, pk=pk)
     if not job.report_path or not Path(job.report_path).exists():
         raise Http404("No report")
     return FileResponse(
@@ -107,9 +113,9 @@ def merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     keep_id = request.POST.get("keep") or request.GET.get("keep") or str(pair.customer_a_id)
     if keep_id not in {str(pair.customer_a_id), str(pair.customer_b_id)}:
         raise Http404("Not found")
-    keep = access_object(Customer.objects, request.user, pk=keep_id)
+    keep = access_object(Customer.objects.all(), request.user, pk=keep_id)
     remove_id = pair.customer_b_id if keep.pk == pair.customer_a_id else pair.customer_a_id
-    remove = access_object(Customer.objects, request.user, pk=remove_id)
+    remove = access_object(Customer.objects.all(), request.user, pk=remove_id)
     if request.method == "POST" and request.POST.get("action") == "dismiss":
         dedup.duplicate_dismiss(pair=pair)
         messages.success(request, _("Marked as not a duplicate."))
@@ -157,10 +163,12 @@ def exports_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def export_download_view(request: HttpRequest, pk: int) -> FileResponse:
-    job = access_object(ExportJob.objects, request.user, pk=pk)
+    job = access_object(ExportJob.objects.all(), request.user, pk=pk)
     if job.status != ExportJob.Status.DONE or not Path(job.file_path).exists():
         raise Http404("Not ready")
-    return FileResponse(Path(job.file_path).open("rb"), as_attachment=True, filename=Path(job.file_path).name)
+    return FileResponse(
+        Path(job.file_path).open("rb"), as_attachment=True, filename=Path(job.file_path).name
+    )
 
 
 @login_required
@@ -179,7 +187,9 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "subscriptions": WebhookSubscription.objects.visible_to(request.user),
-        "deliveries": WebhookDelivery.objects.visible_to(request.user).select_related("subscription")[:100],
+        "deliveries": WebhookDelivery.objects.visible_to(request.user).select_related(
+            "subscription"
+        )[:100],
     }
     return render(request, "dataio/webhooks.html", context)
 
@@ -188,7 +198,9 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def webhook_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
     require_import_role(request.user)
-    delivery = access_object(WebhookDelivery.objects.select_related("subscription"), request.user, pk=pk)
+    delivery = access_object(
+        WebhookDelivery.objects.select_related("subscription"), request.user, pk=pk
+    )
     webhooks.webhook_resend(actor=request.user, delivery=delivery)
     messages.success(request, _("The event is sent again."))
     return redirect("dataio:webhooks")

@@ -91,7 +91,9 @@ def _people() -> dict[int, _Person]:
         pk: " ".join(p for p in (first, last, company) if p).lower()
         for pk, first, last, company in Customer.objects.filter(
             merged_into__isnull=True, erased_at__isnull=True
-        ).values_list("pk", "first_name", "last_name", "company_name").iterator(chunk_size=5000)
+        )
+        .values_list("pk", "first_name", "last_name", "company_name")
+        .iterator(chunk_size=5000)
     }
     addresses: dict[int, tuple[str, str]] = {}
     for cid, street, postal in (
@@ -101,12 +103,12 @@ def _people() -> dict[int, _Person]:
         .iterator(chunk_size=5000)
     ):
         addresses.setdefault(cid, (normalise_street(street), postal.strip()))
-    return {
-        pk: _Person(pk, name, *addresses.get(pk, ("", ""))) for pk, name in names.items()
-    }
+    return {pk: _Person(pk, name, *addresses.get(pk, ("", ""))) for pk, name in names.items()}
 
 
-def _exact_groups(rows: Iterable[tuple[int, str]], alive: dict[int, _Person]) -> Iterable[list[int]]:
+def _exact_groups(
+    rows: Iterable[tuple[int, str]], alive: dict[int, _Person]
+) -> Iterable[list[int]]:
     groups: dict[str, list[int]] = defaultdict(list)
     for cid, value in rows:
         if cid in alive:
@@ -117,7 +119,9 @@ def _exact_groups(rows: Iterable[tuple[int, str]], alive: dict[int, _Person]) ->
             yield unique
 
 
-def duplicate_candidates(*, threshold: float = THRESHOLD) -> dict[tuple[int, int], tuple[float, list[str]]]:
+def duplicate_candidates(
+    *, threshold: float = THRESHOLD
+) -> dict[tuple[int, int], tuple[float, list[str]]]:
     """Return ``{(smaller id, larger id): (score 0..1, reasons)}`` for likely duplicates."""
     people = _people()
     found: dict[tuple[int, int], tuple[float, list[str]]] = {}
@@ -130,10 +134,14 @@ def duplicate_candidates(*, threshold: float = THRESHOLD) -> dict[tuple[int, int
     def name_sim(a: int, b: int) -> float:
         return fuzz.token_sort_ratio(people[a].name, people[b].name) / 100
 
-    for ids in _exact_groups(EmailAddress.objects.values_list("customer_id", "address").iterator(chunk_size=5000), people):
+    for ids in _exact_groups(
+        EmailAddress.objects.values_list("customer_id", "address").iterator(chunk_size=5000), people
+    ):
         for a, b in combinations(ids, 2):
             add(a, b, 0.9 + 0.1 * name_sim(a, b), "same email")
-    for ids in _exact_groups(PhoneNumber.objects.values_list("customer_id", "number").iterator(chunk_size=5000), people):
+    for ids in _exact_groups(
+        PhoneNumber.objects.values_list("customer_id", "number").iterator(chunk_size=5000), people
+    ):
         for a, b in combinations(ids, 2):
             add(a, b, 0.85 + 0.1 * name_sim(a, b), "same phone")
     blocks: dict[str, list[_Person]] = defaultdict(list)
@@ -157,7 +165,7 @@ def _split(members: list[_Person]) -> Iterable[list[_Person]]:
     for person in members:
         by_letter[person.name[:1]].append(person)
     for group in by_letter.values():
-        yield group[:MAX_BLOCK * 4]  # a pathological block is cut, not compared quadratically
+        yield group[: MAX_BLOCK * 4]  # a pathological block is cut, not compared quadratically
 
 
 def _compare_block(block: list[_Person], add: object, threshold: float) -> None:

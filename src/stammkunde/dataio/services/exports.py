@@ -71,10 +71,14 @@ def _first(items: Iterable[Any], attr: str) -> str:
 
 def _customers(user: User, filters: dict[str, str]) -> models.QuerySet[Customer]:
     known = {k: v for k, v in filters.items() if k in CustomerFilter.__dataclass_fields__}
-    return customer_list(user=user, filters=CustomerFilter(**known)).prefetch_related(None).prefetch_related(
-        Prefetch("emails", queryset=EmailAddress.objects.order_by("-is_primary", "id")),
-        Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")),
-        Prefetch("addresses", queryset=Address.objects.order_by("kind", "id")),
+    return (
+        customer_list(user=user, filters=CustomerFilter(**known))  # type: ignore[arg-type]
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("emails", queryset=EmailAddress.objects.order_by("-is_primary", "id")),
+            Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")),
+            Prefetch("addresses", queryset=Address.objects.order_by("kind", "id")),
+        )
     )
 
 
@@ -241,15 +245,25 @@ def export_job_run(*, job_id: int) -> ExportJob:
     spec = _SPECS[job.kind]
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(settings.MEDIA_ROOT) / "dataio" / "exports" / f"{job.kind}-{stamp}-{job.pk}.{job.file_format}"
+    path = (
+        Path(settings.MEDIA_ROOT)
+        / "dataio"
+        / "exports"
+        / f"{job.kind}-{stamp}-{job.pk}.{job.file_format}"
+    )
     try:
         rows = spec.queryset(user, job.filters).iterator(chunk_size=2000)
         count = export_write(spec=spec, rows=rows, file_format=job.file_format, path=path)
     except ApplicationError as exc:
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, message=exc.message)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED, message=exc.message
+        )
     else:
         ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.DONE, rows=count, file_path=str(path), finished_at=timezone.now()
+            status=ExportJob.Status.DONE,
+            rows=count,
+            file_path=str(path),
+            finished_at=timezone.now(),
         )
     job.refresh_from_db()
     return job

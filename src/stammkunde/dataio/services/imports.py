@@ -100,8 +100,7 @@ def mapping_resolve(
     unknown = sorted(set(mapping) - set(targets))
     if unknown:
         raise FileError(
-            f"the mapping names unknown field(s) {', '.join(unknown)}; "
-            f"known: {', '.join(targets)}"
+            f"the mapping names unknown field(s) {', '.join(unknown)}; known: {', '.join(targets)}"
         )
     resolved: dict[str, str] = {}
     for target, column in mapping.items():
@@ -115,10 +114,10 @@ def mapping_resolve(
         if spec.name in resolved:
             continue
         for candidate in (spec.name, *spec.aliases):
-            column = by_header.get(normalize_header(candidate))
-            if column and column not in used:
-                resolved[spec.name] = column
-                used.add(column)
+            found = by_header.get(normalize_header(candidate))
+            if found and found not in used:
+                resolved[spec.name] = found
+                used.add(found)
                 break
     missing = [f.name for f in importer.fields if f.required and f.name not in resolved]
     for group in importer.one_of:
@@ -140,7 +139,9 @@ def _plan(importer: type[Importer], mapping: dict[str, str]) -> list[tuple[Any, 
     key = (importer, tuple(sorted(mapping.items())))
     plan = _PLANS.get(key)
     if plan is None:
-        plan = [(f.name, mapping.get(f.name) or f.name, f.parse, f.required) for f in importer.fields]
+        plan = [
+            (f.name, mapping.get(f.name) or f.name, f.parse, f.required) for f in importer.fields
+        ]
         _PLANS[key] = plan
     return plan
 
@@ -168,7 +169,9 @@ def _parse(
             i.column in {mapping.get(t) for t in group} for i in issues
         ):
             issues.append(
-                RowIssue(line, mapping.get(group[0], group[0]), f"one of {', '.join(group)} is required")
+                RowIssue(
+                    line, mapping.get(group[0], group[0]), f"one of {', '.join(group)} is required"
+                )
             )
     return row, issues
 
@@ -180,9 +183,12 @@ def _records(table: Table, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if isinstance(nested, list) and nested:
             head = {k: v for k, v in raw.items() if k != "lines"}
             for item in nested:
-                yield line, {**head, **item} if isinstance(item, dict) else {
-                    "__error__": "each entry of “lines” must be an object"
-                }
+                yield (
+                    line,
+                    {**head, **item}
+                    if isinstance(item, dict)
+                    else {"__error__": "each entry of “lines” must be an object"},
+                )
         else:
             yield line, raw
 
@@ -238,7 +244,9 @@ def import_file(
     and reported with file, line and column.
     """
     if kind not in IMPORTERS:
-        raise ApplicationError(f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]})
+        raise ApplicationError(
+            f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]}
+        )
     if mode not in ImportJob.Mode.values:
         raise ApplicationError(f"Unknown mode “{mode}”.", field_errors={"mode": ["Unknown."]})
     started = time.perf_counter()
@@ -257,11 +265,22 @@ def import_file(
             table.columns,
         )
         actor_user = acting_user(actor)
-        ctx = Context(job_id=job_id, actor_id=actor_user.pk if actor_user else None, columns=resolved)
+        ctx = Context(
+            job_id=job_id, actor_id=actor_user.pk if actor_user else None, columns=resolved
+        )
         importer = importer_cls(ctx)
         single_transaction = dry_run or mode == ImportJob.Mode.ALL_OR_NOTHING
-        runner = _Runner(importer, table, resolved, mapping or {}, result, report, batch_size,
-                         on_progress, single_transaction)
+        runner = _Runner(
+            importer,
+            table,
+            resolved,
+            mapping or {},
+            result,
+            report,
+            batch_size,
+            on_progress,
+            single_transaction,
+        )
         if single_transaction:
             with transaction.atomic():
                 _relax_commit()
@@ -298,9 +317,18 @@ def _relax_commit() -> None:
 class _Runner:
     """Reads, parses, batches and hands batches to the importer."""
 
-    def __init__(self, importer: Importer, table: Table, resolved: dict[str, str],
-                 explicit: dict[str, str], result: ImportResult, report: _Report,
-                 batch_size: int, on_progress: ProgressCallback | None, single: bool) -> None:
+    def __init__(
+        self,
+        importer: Importer,
+        table: Table,
+        resolved: dict[str, str],
+        explicit: dict[str, str],
+        result: ImportResult,
+        report: _Report,
+        batch_size: int,
+        on_progress: ProgressCallback | None,
+        single: bool,
+    ) -> None:
         self.importer = importer
         self.table = table
         self.resolved = resolved
@@ -334,7 +362,9 @@ class _Runner:
         batch: list[tuple[Row, list[RowIssue]]] = []
         last_key: Any = object()
         for line, raw in _records(self.table, self.importer.kind):
-            row, issues = _parse(importer, line, raw, self._mapping_for(raw), self.table.decimal_comma)
+            row, issues = _parse(
+                importer, line, raw, self._mapping_for(raw), self.table.decimal_comma
+            )
             self.result.rows_read += 1
             key = row.values.get(group_by) if group_by else None
             if len(batch) >= self.batch_size and (group_by is None or key != last_key):
@@ -349,8 +379,12 @@ class _Runner:
         self.result.failed += 1
         if len(self.result.errors) < MAX_STORED_ERRORS:
             self.result.errors.append(
-                {"line": issue.line, "column": issue.column, "message": issue.message,
-                 "text": error_text(self.table.file_name, issue)}
+                {
+                    "line": issue.line,
+                    "column": issue.column,
+                    "message": issue.message,
+                    "text": error_text(self.table.file_name, issue),
+                }
             )
         self.report.write(row, issue)
 
@@ -370,7 +404,12 @@ class _Runner:
                 continue
             if group_by and row.values.get(group_by) in bad_groups:
                 key = row.values[group_by]
-                self._fail(row, RowIssue(row.line, "", f"line {bad_groups[key]} of the same order ({key}) is invalid"))
+                self._fail(
+                    row,
+                    RowIssue(
+                        row.line, "", f"line {bad_groups[key]} of the same order ({key}) is invalid"
+                    ),
+                )
                 continue
             good.append(row)
         if good:
@@ -382,8 +421,12 @@ class _Runner:
         """A second problem in a row already counted as failed: report it, count the row once."""
         if len(self.result.errors) < MAX_STORED_ERRORS:
             self.result.errors.append(
-                {"line": issue.line, "column": issue.column, "message": issue.message,
-                 "text": error_text(self.table.file_name, issue)}
+                {
+                    "line": issue.line,
+                    "column": issue.column,
+                    "message": issue.message,
+                    "text": error_text(self.table.file_name, issue),
+                }
             )
 
     def _process(self, rows: list[Row]) -> None:
@@ -423,7 +466,9 @@ class _Runner:
             return
         for event, items in events.items():
             if items:
-                webhook_emit(event=event, payload={"items": items, "import_job": self.importer.ctx.job_id})
+                webhook_emit(
+                    event=event, payload={"items": items, "import_job": self.importer.ctx.job_id}
+                )
 
 
 # --- sources and jobs --------------------------------------------------------------------
@@ -436,14 +481,16 @@ def import_source_save(*, name: str, kind: str, mapping: dict[str, str]) -> Impo
         raise ApplicationError("A source needs a name.", field_errors={"source": ["Required."]})
     importer = IMPORTERS.get(kind)
     if importer is None:
-        raise ApplicationError(f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]})
+        raise ApplicationError(
+            f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]}
+        )
     names = {f.name for f in importer.fields}
     if not isinstance(mapping, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
     ):
         raise ApplicationError(
             "The mapping must be a JSON object {field: column}.",
-            field_errors={"mapping": ["Expected {\"field\": \"column\"}."]},
+            field_errors={"mapping": ['Expected {"field": "column"}.']},
         )
     unknown = sorted(set(mapping) - names)
     if unknown:
@@ -536,7 +583,9 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.status != ImportJob.Status.PENDING:
         return job
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
 
     def progress(rows: int, fraction: float) -> None:
         cache.set(_progress_key(job.pk), {"rows": rows, "fraction": fraction}, 3600)
@@ -560,7 +609,10 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
         )
     except ApplicationError as exc:
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, message=exc.message, finished_at=timezone.now(), progress=1.0
+            status=ImportJob.Status.FAILED,
+            message=exc.message,
+            finished_at=timezone.now(),
+            progress=1.0,
         )
     else:
         ImportJob.objects.filter(pk=job.pk).update(

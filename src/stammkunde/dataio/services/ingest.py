@@ -49,7 +49,9 @@ def _customer_for(*, actor: User | None, data: dict[str, Any]) -> Customer:
         raise ApplicationError(
             f"Unknown customer “{external_id}”.",
             code="unknown_customer",
-            field_errors={"customer_external_id": ["Unknown customer; send “customer” to create it."]},
+            field_errors={
+                "customer_external_id": ["Unknown customer; send “customer” to create it."]
+            },
         )
     customer = customer_create(
         actor=actor,
@@ -63,7 +65,16 @@ def _customer_for(*, actor: User | None, data: dict[str, Any]) -> Customer:
     )
     webhook_emit(
         event="customer.created",
-        payload={"items": [{"id": customer.pk, "number": customer.number, "external_id": external_id, "source": "api"}]},
+        payload={
+            "items": [
+                {
+                    "id": customer.pk,
+                    "number": customer.number,
+                    "external_id": external_id,
+                    "source": "api",
+                }
+            ]
+        },
     )
     return customer
 
@@ -73,9 +84,19 @@ def _same_order(order: Order, data: dict[str, Any]) -> bool:
         (sku, qty, price)
         for sku, qty, price in order.lines.values_list("product__sku", "quantity", "unit_price")
     ]
-    prices = dict(Product.objects.filter(sku__in=[line["sku"] for line in data["lines"]]).values_list("sku", "price"))
+    prices = dict(
+        Product.objects.filter(sku__in=[line["sku"] for line in data["lines"]]).values_list(
+            "sku", "price"
+        )
+    )
     sent = [
-        (line["sku"], line["quantity"], line.get("unit_price") if line.get("unit_price") is not None else prices.get(line["sku"], Decimal("-1")))
+        (
+            line["sku"],
+            line["quantity"],
+            line.get("unit_price")
+            if line.get("unit_price") is not None
+            else prices.get(line["sku"], Decimal("-1")),
+        )
         for line in data["lines"]
     ]
     return (
@@ -97,7 +118,12 @@ def order_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
     when the external id is known with different content, ApplicationError (400) for
     unknown products, customers or currencies.
     """
-    existing = Order.objects.select_for_update().select_related("customer").filter(external_id=data["external_id"]).first()
+    existing = (
+        Order.objects.select_for_update()
+        .select_related("customer")
+        .filter(external_id=data["external_id"])
+        .first()
+    )
     if existing is not None:
         return _order_replay(existing, data)
     customer = _customer_for(actor=actor, data=data)
@@ -108,7 +134,14 @@ def order_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
                 customer=customer,
                 number=data.get("number") or data["external_id"],
                 ordered_at=data["ordered_at"],
-                lines=[LineInput(sku=line["sku"], quantity=line["quantity"], unit_price=line.get("unit_price")) for line in data["lines"]],
+                lines=[
+                    LineInput(
+                        sku=line["sku"],
+                        quantity=line["quantity"],
+                        unit_price=line.get("unit_price"),
+                    )
+                    for line in data["lines"]
+                ],
                 channel=data.get("channel") or Order.Channel.SHOP,
                 currency=data.get("currency") or "EUR",
                 external_id=data["external_id"],
@@ -127,9 +160,19 @@ def order_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
         order.save(update_fields=["status"])
     webhook_emit(
         event="order.imported",
-        payload={"items": [{"id": order.pk, "external_id": order.external_id, "number": order.number,
-                            "customer_id": customer.pk, "total": str(order.total), "currency": order.currency}],
-                 "source": "api"},
+        payload={
+            "items": [
+                {
+                    "id": order.pk,
+                    "external_id": order.external_id,
+                    "number": order.number,
+                    "customer_id": customer.pk,
+                    "total": str(order.total),
+                    "currency": order.currency,
+                }
+            ],
+            "source": "api",
+        },
     )
     return IngestResult(order, "created")
 
@@ -137,7 +180,8 @@ def order_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
 def _order_replay(order: Order, data: dict[str, Any]) -> IngestResult:
     if not _same_order(order, data):
         raise ConflictError(
-            f"Order {order.external_id} is stored with different content; only its status may change.",
+            f"Order {order.external_id} is stored with different content; "
+            "only its status may change.",
             code="ingest_conflict",
         )
     status = data.get("status") or order.status
@@ -156,7 +200,11 @@ def return_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
     refund (optional). The first line of the order with that SKU and enough
     quantity left is returned. Raises ConflictError for a changed replay.
     """
-    existing = Return.objects.select_related("order_line__product").filter(external_id=data["external_id"]).first()
+    existing = (
+        Return.objects.select_related("order_line__product")
+        .filter(external_id=data["external_id"])
+        .first()
+    )
     if existing is not None:
         same = (
             existing.order_line.product.sku == data["sku"]
@@ -167,13 +215,16 @@ def return_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
         )
         if not same:
             raise ConflictError(
-                f"Return {existing.external_id} is stored with different content.", code="ingest_conflict"
+                f"Return {existing.external_id} is stored with different content.",
+                code="ingest_conflict",
             )
         return IngestResult(existing, "unchanged")
     order = Order.objects.filter(external_id=data["order_external_id"]).first()
     if order is None:
         raise ApplicationError(
-            "Unknown order.", code="unknown_order", field_errors={"order_external_id": ["Unknown order."]}
+            "Unknown order.",
+            code="unknown_order",
+            field_errors={"order_external_id": ["Unknown order."]},
         )
     lines = list(OrderLine.objects.filter(order=order, product__sku=data["sku"]).order_by("id"))
     if not lines:
@@ -181,7 +232,12 @@ def return_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
             "The order has no line with this product.", field_errors={"sku": ["Not in this order."]}
         )
     line = next(
-        (item for item in lines if item.quantity - sum(item.returns.values_list("quantity", flat=True)) >= data["quantity"]),
+        (
+            item
+            for item in lines
+            if item.quantity - sum(item.returns.values_list("quantity", flat=True))
+            >= data["quantity"]
+        ),
         lines[0],
     )
     ret = return_create(
@@ -195,7 +251,17 @@ def return_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
     )
     webhook_emit(
         event="return.imported",
-        payload={"items": [{"id": ret.pk, "external_id": ret.external_id, "order": order.number,
-                            "customer_id": ret.customer_id, "refund": str(ret.refund)}], "source": "api"},
+        payload={
+            "items": [
+                {
+                    "id": ret.pk,
+                    "external_id": ret.external_id,
+                    "order": order.number,
+                    "customer_id": ret.customer_id,
+                    "refund": str(ret.refund),
+                }
+            ],
+            "source": "api",
+        },
     )
     return IngestResult(ret, "created")

@@ -82,8 +82,8 @@ def _relations() -> Iterator[Relation]:
                 unique.append(tuple(f for f in together if f != fk.name))
         yield Relation(f"{model._meta.label}.{fk.name}", model, fk.name, unique)
     for rel in Customer._meta.related_objects:
-        if rel.many_to_many and rel.through is not None:
-            through = rel.through
+        through = getattr(rel, "through", None)
+        if rel.many_to_many and through is not None:
             fk_name = next(
                 f.name
                 for f in through._meta.fields
@@ -153,7 +153,9 @@ def customer_merge(*, actor: User | None, keep: Customer, remove: Customer) -> M
         raise ApplicationError("A customer cannot be merged with itself.", code="merge_self")
     locked = {
         c.pk: c
-        for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, remove.pk]).order_by("pk")
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=[keep.pk, remove.pk])
+        .order_by("pk")
     }
     keep, remove = locked[keep.pk], locked[remove.pk]
     if keep.merged_into_id or remove.merged_into_id:
