@@ -211,32 +211,27 @@ def _ticket_message_texts(*, since: datetime, limit: int) -> list[str]:
 
 
 def feedback_texts(
-    *, user: User, since: datetime, include_tickets: bool = True, limit: int = 20_000
+    *, user: User, since: datetime, source: str = "answers", limit: int = 20_000
 ) -> list[str]:
-    """Free-text answers (and, for internal users, inbound ticket messages) since a date."""
-    answers = list(
+    """Free-text survey answers (``source="answers"``) or inbound ticket messages ("tickets")."""
+    if not is_internal(user):
+        return []
+    if source == "tickets":
+        return [t[:2000] for t in _ticket_message_texts(since=since, limit=limit) if t.strip()]
+    return list(
         Answer.objects.visible_to(user)
         .filter(response__submitted_at__gte=since, question__type=QuestionType.TEXT)
         .exclude(text="")
         .order_by("-response__submitted_at")
         .values_list("text", flat=True)[:limit]
     )
-    if include_tickets and is_internal(user):
-        answers += [
-            t[:2000] for t in _ticket_message_texts(since=since, limit=limit) if t and t.strip()
-        ]
-    return answers
 
 
 def feedback_themes(
-    *, user: User, days: int = 365, n_themes: int = 10, include_tickets: bool = True
+    *, user: User, days: int = 365, n_themes: int = 10, source: str = "answers"
 ) -> list[Theme]:
-    """Themes in free text and ticket messages of the last ``days`` (TF-IDF + NMF)."""
-    if not is_internal(user):
-        return []
-    texts = feedback_texts(
-        user=user, since=timezone.now() - timedelta(days=days), include_tickets=include_tickets
-    )
+    """Themes in survey comments or ticket messages of the last ``days`` (TF-IDF + NMF)."""
+    texts = feedback_texts(user=user, since=timezone.now() - timedelta(days=days), source=source)
     return ThemeModel(n_themes=n_themes).fit(texts).themes_
 
 

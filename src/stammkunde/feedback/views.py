@@ -266,11 +266,13 @@ def report_view(request: HttpRequest) -> HttpResponse:
     survey_raw = request.GET.get("survey", "")
     survey_id = int(survey_raw) if survey_raw.isdigit() else None
     report = selectors.feedback_report(user=request.user, days=days, by=by, survey_id=survey_id)
-    key = f"feedback-themes-{days}"
-    themes = cache.get(key)
-    if themes is None:
-        themes = selectors.feedback_themes(user=request.user, days=days)
-        cache.set(key, themes, 600)
+    themes = {}
+    for source in ("answers", "tickets"):
+        key = f"feedback-themes-{source}-{days}"
+        themes[source] = cache.get(key)
+        if themes[source] is None:
+            themes[source] = selectors.feedback_themes(user=request.user, days=days, source=source)
+            cache.set(key, themes[source], 600)
     return render(
         request,
         "feedback/report.html",
