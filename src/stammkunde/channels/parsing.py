@@ -273,6 +273,7 @@ def normalize_message_id(value: str) -> str:
 
 def message_ids(raw: str) -> list[str]:
     """Return the Message-IDs in a References/In-Reply-To value, in order."""
+    raw = clean_text(raw)
     found = _MSGID.findall(raw)
     if not found and raw.strip() and " " not in raw.strip():
         found = [raw.strip()]  # some clients drop the angle brackets

@@ -155,6 +155,7 @@ def _process(inbound: InboundMessage, *, now: datetime) -> IngestResult:
             inbound.dedupe_key = key
             inbound.result = Result.QUARANTINED
             inbound.reason = "processing"
+            _storable(inbound)
             inbound.save()  # the claim: a twin waits here and then fails on dedupe_key
             result, ticket_id, message_pk, reason = _route(parsed, inbound, now=now)
             InboundMessage.objects.filter(pk=inbound.pk).update(
@@ -191,6 +192,14 @@ def _process(inbound: InboundMessage, *, now: datetime) -> IngestResult:
         return _store_quarantine(inbound, reason=f"{type(exc).__name__}: {exc}", key=key)
 
 
+def _storable(inbound: InboundMessage) -> None:
+    """Make the text fields storable whatever the parser let through (no NUL, no surrogates)."""
+    for name in ("message_id", "from_address", "subject", "reason"):
+        value = parsing.clean_text(getattr(inbound, name) or "")
+        limit = InboundMessage._meta.get_field(name).max_length or len(value)
+        setattr(inbound, name, value[:limit])
+
+
 def _unsave(inbound: InboundMessage) -> None:
     """Forget the primary key of a row whose insert was rolled back (reprocessing keeps it)."""
     if not getattr(inbound, "_reprocessing", False):
@@ -205,6 +214,7 @@ def _store_quarantine(inbound: InboundMessage, *, reason: str, key: str | None) 
     inbound.parsed_at = timezone.now()
     inbound.ticket = None
     inbound.service_message = None
+    _storable(inbound)
     with transaction.atomic():
         if key and InboundMessage.objects.filter(dedupe_key=key).exclude(pk=inbound.pk).exists():
             key = None
@@ -222,6 +232,7 @@ def _store_duplicate(inbound: InboundMessage, original: InboundMessage) -> Inges
     inbound.ticket_id = original.ticket_id
     inbound.service_message = None
     inbound.parsed_at = timezone.now()
+    _storable(inbound)
     try:
         with transaction.atomic():
             inbound.save()
