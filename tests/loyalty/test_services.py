@@ -282,3 +282,15 @@ def test_stamp_card_rewards_grow_with_each_full_card() -> None:
         )
     )
     assert rewards == [100, 150]
+
+
+def test_expire_command_runs_the_job_as_of_a_date() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    acc = account()
+    services.points_earn(account=acc, points=70, idempotency_key="e", at=T0)
+    out = StringIO()
+    call_command("loyalty", "expire", "--date", "2030-01-01", stdout=out)
+    assert "70 points expired" in out.getvalue()

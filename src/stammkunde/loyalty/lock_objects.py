@@ -17,8 +17,10 @@ from .models import LoyaltyAccount, Voucher
 
 def accounts_for_update(pks: Iterable[int]) -> QuerySet[LoyaltyAccount]:
     """Lock the given accounts, lowest primary key first."""
+    # The program comes along (not locked): every ledger rule reads it.
     return (
         LoyaltyAccount.objects.select_for_update(of=("self",))
+        .select_related("program")
         .filter(pk__in=list(pks))
         .order_by("pk")
     )

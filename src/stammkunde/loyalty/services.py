@@ -250,7 +250,9 @@ def _earn(
         return found
     entry = _append(account, kind=kind, points=points, at=at, key=key, **cause)
     _lot_open(account, entry)
-    _tier_apply(account, today=timezone.localtime(at).date(), review=False)
+    if account.program.tier_basis == LoyaltyProgram.TierBasis.POINTS:
+        # Upgrade at once; on the spend basis only an order moves the tier (accrual does it).
+        _tier_apply(account, today=timezone.localtime(at).date(), review=False)
     return Booking(entry=entry, balance=account.balance, replayed=False)
 
 
