@@ -30,6 +30,7 @@ from .erlang import StaffingInputError, scheduled_agents, workload_agents
 from .forecast import LOCAL_TZ, ContactForecaster, Event, wape
 from .models import (
     QUEUEING_CHANNELS,
+    Channel,
     ContactVolume,
     PartnerContract,
     RosterEntry,
@@ -256,13 +257,20 @@ def forecast_check(*, user: User, queue: str, channel: str, start: date) -> Fore
 # --------------------------------------------------------------------------- requirement
 
 
-def targets_for_queue(*, user: User, queue: str) -> list[tuple[str, StaffingTarget, bool]]:
-    """(channel, target, is_default) for each channel of the queue with history."""
+def targets_for_queue(*, user: User, queue: str) -> list[dict[str, Any]]:
+    """Each channel of the queue with history: its target, or the default marked as such."""
     result = []
     for q, channel in queue_list(user=user):
         if q == queue:
             found = StaffingTarget.objects.visible_to(user).filter(queue=q, channel=channel).first()
-            result.append((channel, found or DEFAULT_TARGET, found is None))
+            result.append(
+                {
+                    "channel": channel,
+                    "label": Channel(channel).label if channel in Channel.values else channel,
+                    "target": found or DEFAULT_TARGET,
+                    "is_default": found is None,
+                }
+            )
     return result
 
 
@@ -599,6 +607,7 @@ class Scorecards:
     totals: pd.DataFrame
     contracts: dict[str, PartnerContract]
     sources: list[str]
+    first_day: date | None = None
 
 
 def scorecards_get(
@@ -650,7 +659,9 @@ def scorecards_get(
         )
     except StaffingInputError as exc:
         raise _input_error(exc) from exc
-    return Scorecards(table=table, totals=totals, contracts=contracts, sources=sources)
+    return Scorecards(
+        table=table, totals=totals, contracts=contracts, sources=sources, first_day=first
+    )
 
 
 def daily_summary(gap: pd.DataFrame) -> list[dict[str, Any]]:
@@ -761,4 +772,5 @@ def scorecards_only(cards: Scorecards, group: str) -> Scorecards:
         totals=keep(cards.totals),
         contracts={k: v for k, v in cards.contracts.items() if k == group},
         sources=cards.sources,
+        first_day=cards.first_day,
     )

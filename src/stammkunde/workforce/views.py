@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from plotly.offline import get_plotlyjs
 
@@ -31,6 +32,10 @@ from .forms import CsvUploadForm, RosterBlockForm, ScenarioForm, StaffingTargetF
 from .models import is_planner
 
 PLOTLY_MAX_AGE = 365 * 24 * 3600
+SOURCE_LABELS = {
+    "tickets": gettext_lazy("service desk tickets"),
+    "contact volumes": gettext_lazy("contact volumes"),
+}
 
 
 def _require_planner(request: HttpRequest) -> None:
@@ -211,7 +216,7 @@ def staffing_view(request: HttpRequest) -> HttpResponse:
 def _target_initial(queue: str, targets: list[Any]) -> dict[str, Any]:
     initial: dict[str, Any] = {"queue": queue}
     if targets:
-        channel, target, _default = targets[0]
+        channel, target = targets[0]["channel"], targets[0]["target"]
         initial.update(
             {
                 "channel": channel,
@@ -441,7 +446,8 @@ def _scorecard_page(
         {
             "cards": selectors.scorecard_cards(cards),
             "rows": table.to_dict("records"),
-            "sources": cards.sources,
+            "sources": [SOURCE_LABELS.get(s, s) for s in cards.sources],
+            "first_day": cards.first_day,
         }
     )
     if not table.empty:
