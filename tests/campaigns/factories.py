@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from stammkunde.analytics.orm import AnalyticsEvent, CustomerScore
+from stammkunde.analytics.orm import AnalyticsEvent, CustomerScore, PhaseChange
 from stammkunde.campaigns import services
 from stammkunde.campaigns.models import Campaign
 from stammkunde.customers.models import Customer
@@ -85,6 +85,10 @@ def score(
 
 
 def phase_event(customer: Customer, *, to: str, on: date = date(2026, 3, 9)) -> AnalyticsEvent:
+    """What a scoring run writes when a customer enters a phase: history row and event."""
+    PhaseChange.objects.create(
+        customer=customer, changed_on=on, from_phase="established", to_phase=to
+    )
     return AnalyticsEvent.objects.create(
         kind=AnalyticsEvent.Kind.PHASE_CHANGE,
         customer=customer,

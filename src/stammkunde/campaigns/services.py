@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record, diff, snapshot
@@ -271,7 +272,7 @@ def campaign_run(
 
 def _trigger_occasions(campaign: Campaign, now: datetime) -> dict[int, str]:
     """Return customer id → occasion for the customers whose trigger fired (not yet served)."""
-    from stammkunde.analytics.orm import AnalyticsEvent
+    from stammkunde.analytics.orm import AnalyticsEvent, PhaseChange
     from stammkunde.commerce.models import Order
 
     today = timezone.localdate(now)
@@ -279,16 +280,24 @@ def _trigger_occasions(campaign: Campaign, now: datetime) -> dict[int, str]:
     start = today - timedelta(days=lookback)
     audience = selectors.audience_queryset(campaign, now=now)
     found: dict[int, str] = {}
-    if campaign.trigger in (Campaign.Trigger.PHASE_CHANGE, Campaign.Trigger.RISK_CROSSING):
-        events = AnalyticsEvent.objects.filter(occurred_on__gte=start, customer__in=audience)
-        if campaign.trigger == Campaign.Trigger.PHASE_CHANGE:
-            events = events.filter(
-                kind=AnalyticsEvent.Kind.PHASE_CHANGE, payload__to=campaign.trigger_phase
-            )
-        else:
-            events = events.filter(
-                kind=AnalyticsEvent.Kind.RISK_CROSSED_THRESHOLD, payload__direction="up"
-            )
+    if campaign.trigger == Campaign.Trigger.PHASE_CHANGE:
+        # The phase history, not only the events: the first scoring puts every
+        # customer into a phase (from ""), and a playbook switched on then
+        # should reach them too.
+        changes = PhaseChange.objects.filter(
+            changed_on__gte=start, to_phase=campaign.trigger_phase, customer__in=audience
+        )
+        for changed_on, cid in changes.order_by("changed_on", "id").values_list(
+            "changed_on", "customer_id"
+        ):
+            found.setdefault(cid, f"phase:{changed_on.isoformat()}")
+    elif campaign.trigger == Campaign.Trigger.RISK_CROSSING:
+        events = AnalyticsEvent.objects.filter(
+            occurred_on__gte=start,
+            customer__in=audience,
+            kind=AnalyticsEvent.Kind.RISK_CROSSED_THRESHOLD,
+            payload__direction="up",
+        )
         for event_id, cid in events.order_by("occurred_on", "id").values_list("id", "customer_id"):
             found.setdefault(cid, f"event:{event_id}")
     elif campaign.trigger == Campaign.Trigger.BIRTHDAY:
@@ -481,17 +490,28 @@ def _call_tasks_create(
     due = now + timedelta(days=1)
     for contact in treated:
         customer = contact.customer
-        body = (
-            f"Please call {customer.display_name} ({customer.number}) by "
-            f"{timezone.localtime(due):%d.%m.%Y %H:%M}.\n"
-            f"Campaign: {campaign.name}\n"
-            f"Offer: {campaign.get_offer_kind_display()} {campaign.offer_text}\n"
-            f"Why the customer is at risk:\n{selectors.risk_reasons_text(customer)}\n"
-            f"{campaign.body}"
+        body = "\n".join(
+            [
+                _("Please call %(name)s (%(number)s) by %(due)s.")
+                % {
+                    "name": customer.display_name,
+                    "number": customer.number,
+                    "due": timezone.localtime(due).strftime("%d.%m.%Y %H:%M"),
+                },
+                _("Campaign: %(name)s") % {"name": campaign.name},
+                _("Offer: %(kind)s %(text)s")
+                % {"kind": campaign.get_offer_kind_display(), "text": campaign.offer_text},
+                _("Why the customer is at risk:"),
+                selectors.risk_reasons_text(customer),
+                campaign.body,
+            ]
         ).strip()
         ticket = ticket_create(
             actor=actor,
-            subject=f"Call: {customer.display_name} – {campaign.name}"[:200],
+            subject=(
+                _("Call: %(name)s – %(campaign)s")
+                % {"name": customer.display_name, "campaign": campaign.name}
+            )[:200],
             body=body,
             queue=queue,
             customer=customer,
