@@ -61,6 +61,15 @@ ROOT_CAUSES = (
     ("Erstattung verzögert", "Die Buchhaltung hat die Erstattung zu spät ausgelöst."),
     ("Werkstatt-Terminplanung", "Termin nicht gehalten oder doppelt vergeben."),
 )
+# Which root causes are plausible for a category (the demo's ground truth).
+LIKELY_CAUSES = {
+    "Defekt": ("Produktfehler", "Produktfehler", "Produktbeschreibung ungenau"),
+    "Retoure": ("Erstattung verzögert", "Falschlieferung Lager", "Produktbeschreibung ungenau"),
+    "Lieferung": ("Lieferverzug Spedition", "Lieferverzug Spedition", "Falschlieferung Lager"),
+    "Rechnung": ("Erstattung verzögert",),
+    "Werkstatttermin": ("Werkstatt-Terminplanung", "Werkstatt-Terminplanung", "Produktfehler"),
+    "Produktberatung": ("Produktbeschreibung ungenau",),
+}
 TEMPLATES = (
     (
         "Eingangsbestätigung",
@@ -295,6 +304,10 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
     partner_agent = env["users"]["paul.callpro"].pk
     policies = {p.name: p for p in SLAPolicy.objects.all()}
     calendars = {q.pk: q.business_hours() for q in queues.values()}
+    by_name = {c.name: c for c in causes}
+    cause_by_category = {
+        category: [by_name[n] for n in names] for category, names in LIKELY_CAUSES.items()
+    }
     start = end - timedelta(days=730)
     returns = list(
         Return.objects.filter(
@@ -408,7 +421,7 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
         closed_at = solved_at + timedelta(days=7)
         year = at.year
         numbers[year] = numbers.get(year, 0) + 1
-        cause = None if fcr else rng.choice(causes).pk
+        cause = None if fcr else rng.choice(cause_by_category[spec["category"]]).pk
         rows.append(
             (
                 ticket_id,
@@ -608,7 +621,7 @@ def _live(rng: random.Random, env: dict[str, Any], now: datetime) -> int:
             actor=None,
             customer=order.customer,
             links=services.TicketLinks(order=order, order_line=line),
-            now=now - timedelta(hours=rng.uniform(1, 30)),
+            now=now - timedelta(hours=rng.uniform(0.2, 3)),
             **kwargs,
         )
 

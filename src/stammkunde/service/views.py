@@ -42,6 +42,12 @@ def _error(request: HttpRequest, exc: ApplicationError) -> None:
     )
 
 
+def _count_label(count: int | None) -> str | None:
+    if count is None:
+        return None
+    return f"{selectors.COUNT_CAP - 1}+" if count >= selectors.COUNT_CAP else str(count)
+
+
 @login_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
     """The inbox: one view of tickets, keyset-paged; htmx gets the table only."""
@@ -81,7 +87,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "views": [
-                (key, label, counts.get(key))
+                (key, label, _count_label(counts.get(key)))
                 for key, label in (
                     ("mine", _("Mine")),
                     ("my_queues", _("My queues")),
