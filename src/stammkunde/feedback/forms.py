@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from stammkunde.core.errors import ApplicationError
@@ -107,6 +108,16 @@ class TriggerForm(forms.ModelForm):
         fields = ["event", "delay_days", "period_days", "phase", "min_gap_days", "expiry_days"]
 
 
+def scale_hint(qtype: str) -> str:
+    """What the ends of a scale mean, in the active language (call inside the override)."""
+    hints = {
+        QuestionType.NPS: gettext("0 = not at all likely, 10 = extremely likely"),
+        QuestionType.CSAT: gettext("1 = very dissatisfied, 5 = very satisfied"),
+        QuestionType.CES: gettext("1 = strongly disagree, 7 = strongly agree"),
+    }
+    return str(hints.get(qtype, ""))
+
+
 class AnswerForm(forms.Form):
     """The questions of one frozen version as form fields ``q<id>``, labelled in ``language``."""
 
@@ -121,6 +132,7 @@ class AnswerForm(forms.Form):
                 field: forms.Field = forms.TypedChoiceField(
                     label=label,
                     required=required,
+                    help_text=scale_hint(q.type),
                     coerce=int,
                     empty_value=None,
                     choices=[(str(v), str(v)) for v in range(lo, hi + 1)],

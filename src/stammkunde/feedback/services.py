@@ -692,7 +692,7 @@ def follow_up_ticket_open(
         assignee=source.assignee if source is not None and not survey.follow_up_queue else None,
         links=TicketLinks(order=order or (source.order if source else None),
                           product=source.product if source else None),
-        from_customer=True, follow_up_of=source, now=now,
+        from_customer=False, follow_up_of=source, now=now,  # our summary, not their words
     )  # fmt: skip
 
 
