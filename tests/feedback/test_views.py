@@ -136,7 +136,8 @@ def test_builder_shows_question_errors(make_user) -> None:
         "q-MAX_NUM_FORMS": "30", "q-0-type": "single", "q-0-text_de": "Wahl?", "q-0-choices": "A",
     }  # fmt: skip
     page = client.post(reverse("feedback:survey_create"), data)
-    assert page.status_code == 200 and "Mindestens zwei Antwortmöglichkeiten" in page.content.decode()
+    assert page.status_code == 200
+    assert "Mindestens zwei Antwortmöglichkeiten" in page.content.decode()
 
 
 def test_editing_a_published_survey_creates_a_new_version_on_publish(

@@ -110,7 +110,7 @@ class TriggerForm(forms.ModelForm):
 
 def scale_hint(qtype: str) -> str:
     """What the ends of a scale mean, in the active language (call inside the override)."""
-    hints = {
+    hints: dict[str, str] = {
         QuestionType.NPS: gettext("0 = not at all likely, 10 = extremely likely"),
         QuestionType.CSAT: gettext("1 = very dissatisfied, 5 = very satisfied"),
         QuestionType.CES: gettext("1 = strongly disagree, 7 = strongly agree"),
