@@ -185,3 +185,39 @@ def test_too_few_buyers_is_a_clear_error_and_a_failed_run(db: None) -> None:
     with pytest.raises(ValueError, match="too few customers"):
         scoring_run(as_of=AS_OF)
     assert ModelRun.objects.get().status == ModelRun.Status.FAILED
+
+
+def test_feedback_signals_are_loaded_for_the_scoring_and_the_calibration_day(shop: None) -> None:
+    from stammkunde.analytics import selectors
+
+    # when
+    events = selectors.signal_events(as_of=AS_OF, also_as_of=(date(2026, 1, 1),))
+    # then: the feedback app answers for both days (empty without survey responses)
+    assert "feedback" in events
+    assert {"customer_id", "as_of"} <= set(events["feedback"].columns)
+
+
+def test_a_missing_survey_stays_unknown_and_a_poor_one_flags_a_silent_customer() -> None:
+    import pandas as pd
+
+    from stammkunde.analytics.scoring import signal_features
+
+    # given: customer 1 answered a survey poorly, customer 2 only returned goods
+    events = {
+        "returns": pd.DataFrame({"customer_id": [2], "at": [pd.Timestamp("2026-06-20")]}),
+        "feedback": pd.DataFrame(
+            {
+                "customer_id": [1, 1],
+                "as_of": ["2026-06-30", "2026-01-01"],
+                "survey_score_last": [1.0, 4.0],
+                "negative_messages_90d": [2, 0],
+            }
+        ),
+    }
+    # when
+    signals = signal_features(events, as_of=AS_OF)
+    # then
+    assert signals.loc[1, "survey_score_last"] == 1.0
+    assert signals.loc[1, "negative_messages_90d"] == 2
+    assert pd.isna(signals.loc[2, "survey_score_last"])
+    assert signals.loc[2, "returns_90d"] == 1

@@ -75,8 +75,11 @@ def signal_features(events: dict[str, pd.DataFrame], *, as_of: date) -> pd.DataF
 
     ``events`` holds raw rows: ``returns`` (customer_id, at), ``tickets``
     (customer_id, at, complaint, sla_breached, reopened, fcr_failed; 0/1) and
-    ``consents`` (customer_id, purpose, status, at). Missing frames mean the
-    shop does not record the signal; the churn model then counts it as 0.
+    ``consents`` (customer_id, purpose, status, at), and ``feedback``
+    (customer_id, as_of ISO date, survey_score_last, negative_messages_90d),
+    already aggregated per day by the feedback app. Missing frames mean the
+    shop does not record the signal; the churn model then counts it as 0
+    (a survey score as unknown).
     """
     end = _end(as_of)
     start = end - pd.Timedelta(days=SIGNAL_WINDOW_DAYS)
@@ -111,10 +114,26 @@ def signal_features(events: dict[str, pd.DataFrame], *, as_of: date) -> pd.DataF
             latest["purpose"].isin(["marketing", "newsletter"]) & (latest["status"] == "withdrawn")
         ]
         parts.append(withdrawn.groupby("customer_id").size().clip(upper=1).rename("unsubscribed"))
+    feedback = events.get("feedback")
+    if feedback is not None and len(feedback):
+        # Already aggregated per day by the feedback app; pick the rows of this day.
+        today = feedback.loc[feedback["as_of"] == as_of.isoformat()].set_index("customer_id")
+        parts.extend(today[c] for c in _FEEDBACK_COLUMNS if c in today)
     if not parts:
         return pd.DataFrame(index=pd.Index([], name="customer_id"))
-    frame = pd.concat(parts, axis=1).fillna(0)
-    frame.index.name = "customer_id"
+    return _fill_counts(pd.concat(parts, axis=1)).rename_axis("customer_id")
+
+
+#: Per-customer columns the feedback app provides (``feedback.selectors.feedback_signals``).
+_FEEDBACK_COLUMNS = ("survey_score_last", "negative_messages_90d")
+#: Signals where a missing value means "unknown", not "none": they stay NaN.
+_UNKNOWN_WHEN_MISSING = frozenset({"survey_score_last", "sentiment_last"})
+
+
+def _fill_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill missing counts with 0 but keep unknown scores NaN (a missing survey is not a 0)."""
+    counts = [c for c in frame.columns if c not in _UNKNOWN_WHEN_MISSING]
+    frame[counts] = frame[counts].fillna(0)
     return frame
 
 
@@ -155,7 +174,7 @@ def _features(
     no_rhythm = ~((x > 0) & (tx > 0))
     idle = (summary["T"] - summary["recency"]).to_numpy()
     features.loc[no_rhythm, "recency_drift"] = idle[no_rhythm] / gap
-    return features.join(signals.reindex(summary.index).fillna(0))
+    return features.join(_fill_counts(signals.reindex(summary.index)))
 
 
 def _quality(y: np.ndarray, risk: np.ndarray) -> dict[str, Any]:
@@ -350,7 +369,7 @@ def score_chunk(
     baseline_count = pd.Series(in_baseline.astype(int)).groupby(tx["customer_id"].to_numpy()).sum()
     regular = baseline_count.reindex(trend.index).fillna(0) >= cfg["min_baseline_purchases"]
     trend = trend.where(regular)
-    unvoiced_in = signals.reindex(summary.index).fillna(0)
+    unvoiced_in = _fill_counts(signals.reindex(summary.index))
     unvoiced_in["frequency_trend"] = trend.reindex(summary.index)
     flagged = unvoiced_dissatisfaction(unvoiced_in)
     out["unvoiced"] = summary.index.isin(flagged.index)

@@ -137,10 +137,35 @@ def _tickets_frame(*, as_of: date, id_range: tuple[int, int] | None) -> pd.DataF
     return frame
 
 
+def _feedback_frame(*, days: list[date], id_range: tuple[int, int] | None) -> pd.DataFrame | None:
+    """Return the feedback app's per-customer survey and wording signals for each day."""
+    try:
+        from stammkunde.feedback.selectors import feedback_signals
+    except ImportError:  # a deployment without the feedback app
+        return None
+    frames = []
+    for day in days:
+        frame = feedback_signals(as_of=day).reset_index()
+        frame["as_of"] = day.isoformat()
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    if id_range is not None:
+        ids = frame["customer_id"]
+        frame = frame.loc[(ids >= id_range[0]) & (ids <= id_range[1])]
+    return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
 def signal_events(
-    *, as_of: date, id_range: tuple[int, int] | None = None
+    *,
+    as_of: date,
+    id_range: tuple[int, int] | None = None,
+    also_as_of: tuple[date, ...] = (),
 ) -> dict[str, pd.DataFrame]:
-    """Return the raw signal rows (returns, tickets, consents) up to ``as_of``."""
+    """Return the raw signal rows (returns, tickets, consents) up to ``as_of``.
+
+    Feedback signals arrive aggregated per day, so they are loaded for
+    ``as_of`` and every day in ``also_as_of`` (the churn model's calibration date).
+    """
     end = _day_end(as_of)
     events = {
         "returns": _frame(
@@ -164,6 +189,9 @@ def signal_events(
     tickets = _tickets_frame(as_of=as_of, id_range=id_range)
     if tickets is not None:
         events["tickets"] = tickets
+    feedback = _feedback_frame(days=[as_of, *also_as_of], id_range=id_range)
+    if feedback is not None:
+        events["feedback"] = feedback
     return events
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,13 @@ from stammkunde.customers.models import Customer
 
 from . import selectors
 from .orm import AnalyticsEvent, CustomerScore, ModelRun, PhaseChange
-from .scoring import MODEL_VERSION, ScoringConfig, population_fit, score_chunk
+from .scoring import (
+    LABEL_HORIZON_DAYS,
+    MODEL_VERSION,
+    ScoringConfig,
+    population_fit,
+    score_chunk,
+)
 
 Progress = Callable[[int], None]
 
@@ -95,7 +101,9 @@ def scoring_run(
     try:
         started = time.perf_counter()
         tx = selectors.transactions_frame(as_of=as_of)
-        events = selectors.signal_events(as_of=as_of)
+        events = selectors.signal_events(
+            as_of=as_of, also_as_of=(as_of - timedelta(days=LABEL_HORIZON_DAYS),)
+        )
         timings["load"] = time.perf_counter() - started
         started = time.perf_counter()
         fit = population_fit(tx, events, as_of=as_of, config=scoring_config())
