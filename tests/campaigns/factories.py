@@ -110,3 +110,12 @@ def email_campaign(**data: Any) -> Campaign:
     values.update(data)
     campaign = services.campaign_create(actor=None, data=values)
     return services.campaign_status_set(actor=None, campaign=campaign, status="active")
+
+
+def playbooks_ensure() -> None:
+    """Recreate the migration's playbooks (a transactional test's flush removes them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("stammkunde.campaigns.migrations.0002_playbooks").create(apps, None)

@@ -519,6 +519,27 @@ def campaign_contacts_summary(campaign: Campaign) -> dict[str, Any]:
     return out
 
 
+def campaign_call_tasks(campaign: Campaign, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Return the newest call tasks a phone campaign opened (ticket number, customer, status)."""
+    from stammkunde.service.models import Ticket
+
+    ids = list(
+        campaign.contacts.filter(ticket_id__isnull=False)
+        .order_by("-contacted_at", "-id")
+        .values_list("ticket_id", flat=True)[:limit]
+    )
+    tickets = Ticket.objects.filter(pk__in=ids).select_related("customer").order_by("-id")
+    return [
+        {
+            "number": t.number,
+            "customer": t.customer,
+            "status": t.get_status_display(),
+            "subject": t.subject,
+        }
+        for t in tickets
+    ]
+
+
 def call_tasks_filter() -> Q:
     """The tickets that are campaign call tasks (tag ``outbound-call``)."""
     return Q(tags__name="outbound-call")

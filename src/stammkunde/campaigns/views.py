@@ -218,6 +218,11 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "contacts": selectors.campaign_contacts_summary(campaign),
             "runs": list(campaign.runs.all()[:10]),
+            "call_tasks": (
+                selectors.campaign_call_tasks(campaign)
+                if campaign.channel == Campaign.Channel.PHONE
+                else []
+            ),
             "evaluation": evaluation,
             "effects": (evaluation.summary.get("effects", {}) if evaluation else {}),
             "charts": _charts(evaluation),
