@@ -523,11 +523,13 @@ def campaign_call_tasks(campaign: Campaign, *, limit: int = 50) -> list[dict[str
     """Return the newest call tasks a phone campaign opened (ticket number, customer, status)."""
     from stammkunde.service.models import Ticket
 
-    ids = list(
-        campaign.contacts.filter(ticket_id__isnull=False)
+    ids = [
+        int(t)
+        for t in campaign.contacts.filter(ticket_id__isnull=False)
         .order_by("-contacted_at", "-id")
         .values_list("ticket_id", flat=True)[:limit]
-    )
+        if t is not None
+    ]
     tickets = Ticket.objects.filter(pk__in=ids).select_related("customer").order_by("-id")
     return [
         {
