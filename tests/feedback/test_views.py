@@ -250,3 +250,22 @@ def test_analyst_cannot_enter_phone_answers(csat_survey, make_user) -> None:
 def test_customer_page_shows_the_feedback_panel(csat_survey, customer, answered, agent) -> None:
     page = _client(agent).get(reverse("customers:detail", args=[customer.pk]))
     assert reverse("feedback:response", args=[answered.pk]) in page.content.decode()
+
+
+def test_report_and_survey_list_stay_within_a_query_budget(
+    nps_survey, customer, admin, django_assert_max_num_queries
+) -> None:
+    # given: 30 answers
+    for i in range(30):
+        services.response_submit(
+            answers={q(nps_survey, 1): i % 11, q(nps_survey, 5): f"Kommentar {i} zur Lieferung"},
+            version=nps_survey.current_version, customer=customer, source="api",
+            idempotency_key=f"r{i}",
+        )  # fmt: skip
+    client = _client(admin)
+    client.get(reverse("feedback:surveys"))  # session and roles warm
+    # when / then: the number of queries does not grow with the answers
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("feedback:report") + "?by=agent").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("feedback:surveys")).status_code == 200
