@@ -13,3 +13,10 @@ class DataioConfig(AppConfig):
         from .access import may_import
 
         register_nav(NavItem(_("Import/Export"), "dataio:home", may_import, 80))
+
+        from stammkunde.celery import app
+
+        # Celery beat sends due webhook retries every 30 s (see docs/data-in-out.md).
+        app.conf.beat_schedule.setdefault(
+            "dataio-webhooks-deliver", {"task": "dataio.webhooks_deliver", "schedule": 30.0}
+        )
