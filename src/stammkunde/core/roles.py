@@ -42,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "analytics": {TEAM_LEAD: _VIEW, AGENT: _VIEW, MARKETING: _VIEW, ANALYST: _ALL},
     "campaigns": {TEAM_LEAD: _VIEW, MARKETING: _ALL, ANALYST: _VIEW},
     "workforce": {TEAM_LEAD: _ALL, ANALYST: _VIEW, PARTNER_AGENT: _VIEW},
+    "channels": {TEAM_LEAD: _VIEW, AGENT: _VIEW, PARTNER_AGENT: _VIEW},
 }
 
 
