@@ -294,3 +294,43 @@ def test_expire_command_runs_the_job_as_of_a_date() -> None:
     out = StringIO()
     call_command("loyalty", "expire", "--date", "2030-01-01", stdout=out)
     assert "70 points expired" in out.getvalue()
+
+
+def test_birthday_bonus_is_awarded_once_a_year() -> None:
+    customer = CustomerFactory(birthday=dt.date(1980, 6, 15))
+    acc = account(customer)
+    acc.program.birthday_bonus = 200
+    acc.program.save()
+    account(CustomerFactory(birthday=dt.date(1980, 6, 16)))
+    assert services.birthday_bonuses_award(today=dt.date(2026, 6, 15)) == 1
+    assert services.birthday_bonuses_award(today=dt.date(2026, 6, 15)) == 0
+    acc.refresh_from_db()
+    assert acc.balance == 200
+
+
+def test_tier_price_list_gives_the_members_price() -> None:
+    from stammkunde.loyalty.models import TierPrice
+    from stammkunde.loyalty.selectors import tier_price
+
+    acc = account()
+    helmet = product()
+    assert tier_price(account=acc, product=helmet) == Decimal("59.90")
+    assert acc.tier is not None
+    TierPrice.objects.create(tier=acc.tier, product=helmet, price=Decimal("49.90"))
+    assert tier_price(account=acc, product=helmet) == Decimal("49.90")
+
+
+def test_voucher_per_customer_limit_and_binding_to_a_customer() -> None:
+    anna, ben = CustomerFactory(), CustomerFactory()
+    shared = services.voucher_issue(
+        actor=None, kind="amount", value="5", max_uses=10, per_customer_limit=1
+    )
+    services.voucher_redeem(code=shared.code, order_total="20", idempotency_key="a1", customer=anna)
+    with pytest.raises(ApplicationError, match="as often as allowed"):
+        services.voucher_redeem(
+            code=shared.code, order_total="20", idempotency_key="a2", customer=anna
+        )
+    services.voucher_redeem(code=shared.code, order_total="20", idempotency_key="b1", customer=ben)
+    personal = services.voucher_issue(actor=None, kind="amount", value="5", customer=anna)
+    with pytest.raises(ApplicationError, match="another customer"):
+        services.voucher_quote(code=personal.code, order_total="20", customer=ben)

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from stammkunde.commerce.models import Order, Return
@@ -605,6 +605,36 @@ def points_bonus_award(
         at=at or timezone.now(),
         reason=f"{action} bonus",
     )
+
+
+def birthday_bonuses_award(*, today: dt.date | None = None) -> int:
+    """Award the birthday bonus to members whose birthday is ``today`` (the daily job).
+
+    Once per member and year (key ``birthday:<year>``), so a second run books
+    nothing. Members born on 29 February celebrate on 28 February in other years.
+    """
+    today = today or timezone.localdate()
+    days = [(today.month, today.day)]
+    if (today.month, today.day) == (2, 28) and not _is_leap(today.year):
+        days.append((2, 29))
+    birthday = Q()
+    for month, day in days:
+        birthday |= Q(customer__birthday__month=month, customer__birthday__day=day)
+    accounts = LoyaltyAccount.objects.filter(
+        birthday, program__active=True, program__birthday_bonus__gt=0
+    ).select_related("program")
+    at = timezone.now()
+    awarded = 0
+    for account in accounts.order_by("pk"):
+        booking = points_bonus_award(
+            account=account, action="birthday", reference=str(today.year), at=at
+        )
+        awarded += booking is not None and not booking.replayed
+    return awarded
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 # --- accrual on orders -----------------------------------------------------------------------

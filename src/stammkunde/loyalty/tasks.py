@@ -17,3 +17,9 @@ def loyalty_points_expire() -> int:
 def loyalty_tiers_review() -> int:
     """Review the tiers whose review date has come; return the accounts reviewed."""
     return services.tiers_review()
+
+
+@shared_task(name="loyalty.birthday_bonuses")
+def loyalty_birthday_bonuses() -> int:
+    """Award today's birthday bonuses; return how many members got one."""
+    return services.birthday_bonuses_award()

@@ -1,4 +1,4 @@
-"""``stammkunde loyalty expire|tiers [--date YYYY-MM-DD]``: the nightly loyalty jobs."""
+"""``stammkunde loyalty expire|tiers|birthdays [--date YYYY-MM-DD]``: the daily jobs."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from stammkunde.loyalty import services
 
 
 class Command(BaseCommand):
-    help = "Run a loyalty job: expire points, or review tiers whose review date has come."
+    help = "Run a loyalty job: expire points, review tiers, award birthday bonuses."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("job", choices=["expire", "tiers"])
+        parser.add_argument("job", choices=["expire", "tiers", "birthdays"])
         parser.add_argument("--date", help="run as of this day (YYYY-MM-DD), default today")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -27,6 +27,9 @@ class Command(BaseCommand):
         if opts["job"] == "expire":
             points = services.points_expire(today=today)
             self.stdout.write(f"{points} points expired")
+        elif opts["job"] == "birthdays":
+            members = services.birthday_bonuses_award(today=today)
+            self.stdout.write(f"{members} birthday bonuses awarded")
         else:
             accounts = services.tiers_review(today=today)
             self.stdout.write(f"{accounts} accounts reviewed")
