@@ -100,11 +100,53 @@ def deliver(port: int, batch: list[bytes]) -> None:
             lmtp.sendmail("kunde@example.de", ["service@shop.example"], raw)
 
 
+def _proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc), e.g. a PostgreSQL backend."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_probe(n: int) -> None:
+    """In-process ingest measuring CPU time of Python and of the PostgreSQL backend.
+
+    Wall-clock rates depend on what else the machine runs; CPU seconds per
+    message do not, and give the rate of an otherwise idle machine.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stammkunde.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from stammkunde.channels.services import mail_ingest
+
+    batch = messages(n, tag="cpu")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    pg_before, py_before = _proc_cpu_seconds(backend), time.process_time()
+    started = time.perf_counter()
+    for raw in batch:
+        mail_ingest(raw=raw)
+    wall = time.perf_counter() - started
+    py = (time.process_time() - py_before) / n * 1000
+    pg = (_proc_cpu_seconds(backend) - pg_before) / n * 1000
+    print(
+        f"in-process: {n / wall:.0f} msg/s wall clock; CPU per message {py:.1f} ms Python "
+        f"+ {pg:.1f} ms PostgreSQL = {py + pg:.1f} ms -> {1000 / (py + pg):.0f} msg/s on one "
+        f"idle core, about {2000 / (py + pg):.0f} msg/s with two connections on two cores"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--cpu-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.messages
+    if args.cpu_probe:
+        cpu_probe(n)
+        return
     name = f"bench_mail_{os.getpid()}"
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
@@ -141,6 +183,9 @@ def main() -> None:
             f"(process start included) {results}"
         )
 
+        subprocess.run(
+            [sys.executable, __file__, "--cpu-probe", "--messages", str(n)], env=env, check=True
+        )
         port = free_port()
         listener = subprocess.Popen(
             [*cli, "mail", "lmtp", "--port", str(port)],
@@ -165,7 +210,7 @@ def main() -> None:
         lmtp_rate = rates[1]
         with psycopg.connect(url) as conn:
             stored = conn.execute("SELECT count(*) FROM channels_inboundmessage").fetchone()
-        print(f"rows stored in total: {stored[0] if stored else 0} (expected {3 * n})")
+        print(f"rows stored in total: {stored[0] if stored else 0} (expected {4 * n})")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         for label, rate in (("mail ingest", file_rate), ("LMTP", lmtp_rate)):
             print(f"{label}: {rate / GOAL:.1f}x the goal of {GOAL:.0f} msg/s")
