@@ -246,7 +246,10 @@ def loyalty_demo_generate(*, seed: int, end: dt.datetime | None = None) -> Loyal
         account_id = next_id(LoyaltyAccount)
         entry_ids = itertools.count(next_id(PointsEntry))
         lot_ids = itertools.count(next_id(PointsLot))
-        accounts, entries, lots, cards = [], [], [], []
+        accounts: list[tuple] = []
+        entries: list[tuple] = []
+        lots: list[tuple] = []
+        cards: list[tuple] = []
         year_ago = end - dt.timedelta(days=365)
         for n, (customer_id, created_at) in enumerate(members):
             orders = orders_by_customer.get(customer_id, [])
@@ -287,7 +290,7 @@ def loyalty_demo_generate(*, seed: int, end: dt.datetime | None = None) -> Loyal
                     spend_at = at + dt.timedelta(days=int(rng.integers(1, 30)))
                     if spend_at < end:
                         sim.expire_until(spend_at)
-                        spend = int(min(sim.balance, rng.integers(1, 6) * 500))
+                        spend = min(sim.balance, int(rng.integers(1, 6)) * 500)
                         if spend >= program.min_redeem_points:
                             sim.redeem(spend, spend_at, f"demo-redeem:{order_id}")
             sim.expire_until(end)
