@@ -96,7 +96,7 @@ def test_double_submit_stores_one_response(csat_survey, customer, invite) -> Non
     assert Answer.objects.get().value == 4
 
 
-@pytest.mark.parametrize("value", [0, 6, "x", "4.5", -1])
+@pytest.mark.parametrize("value", [0, 6, "x", "4.5", -1, True, 4.5, "+4"])
 def test_out_of_range_csat_is_refused(csat_survey, customer, invite, value) -> None:
     # given
     invitation = invite(csat_survey, customer)

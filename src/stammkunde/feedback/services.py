@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record
-from stammkunde.core.errors import ApplicationError
+from stammkunde.core.errors import ApplicationError, validated
 from stammkunde.customers.models import Channel, Consent, Customer, EmailAddress, Interaction
 from stammkunde.customers.selectors import consent_granted, consented_customer_ids
 from stammkunde.customers.services import interaction_record
@@ -183,8 +183,6 @@ def survey_create(
         thank_you_de=thank_you_de, thank_you_en=thank_you_en or thank_you_de,
         follow_up_queue=follow_up_queue, created_by=acting_user(actor), created_at=now,
     )  # fmt: skip
-    from stammkunde.core.errors import validated
-
     validated(survey, exclude=["current_version"])
     clean = _questions_clean(questions)
     survey.save()
@@ -208,8 +206,6 @@ def survey_update(
     Published versions are never touched: the changes go to the draft, which
     becomes visible to customers only after ``survey_publish``.
     """
-    from stammkunde.core.errors import validated
-
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
     unknown = set(data) - set(SURVEY_FIELDS)
     if unknown:
@@ -274,8 +270,6 @@ def trigger_create(
     expiry_days: int = 14,
 ) -> Trigger:
     """Add a trigger to a survey (evaluated by ``stammkunde feedback run-triggers``)."""
-    from stammkunde.core.errors import validated
-
     trigger = Trigger(
         survey=survey, event=event, delay_days=delay_days, period_days=period_days,
         phase=phase, min_gap_days=min_gap_days, expiry_days=expiry_days,
@@ -491,6 +485,8 @@ def _parse_answers(
         if q.type in SCALE_RANGES:
             lo, hi = SCALE_RANGES[q.type]
             try:
+                if isinstance(raw, bool):  # JSON true is not a score
+                    raise ValueError
                 value = int(str(raw).strip())
                 if str(value) != str(raw).strip() and not isinstance(raw, int):
                     raise ValueError
