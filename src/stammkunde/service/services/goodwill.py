@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.hooks import hook_run
 from stammkunde.core.roles import ADMIN, AGENT, PARTNER_AGENT, TEAM_LEAD, has_role, roles_of
 from stammkunde.customers.models import Interaction
 
@@ -118,6 +119,8 @@ def goodwill_request(
         customer_id=ticket.customer_id,
         changes={"kind": kind, "amount": str(amount), "status": grant.status},
     )
+    if within:
+        hook_run("goodwill_granted", grant=grant)  # loyalty pays out points and vouchers
     if not within:
         for lead in _leads():
             if lead.pk != actor.pk:
@@ -172,6 +175,8 @@ def goodwill_decide(
         customer_id=locked.ticket.customer_id,
         changes={"status": locked.status},
     )
+    if approve:
+        hook_run("goodwill_granted", grant=locked)
     if locked.requested_by is not None:
         notify(
             user=locked.requested_by,
