@@ -114,3 +114,45 @@ def test_scenario_rejects_impossible_input(team_lead):
             user=team_lead, queue="Telefon", start=NEXT_MONDAY, days=0, uplift=-2
         )
     assert set(caught.value.field_errors) == {"days", "uplift"}
+
+
+def test_service_desk_tickets_feed_the_partner_scorecard(team_lead):
+    # given: the service desk app (built in parallel) with a partner queue
+    from datetime import UTC, datetime
+
+    from stammkunde.core.models import ServicePartner
+    from tests.workforce import factories
+
+    if selectors._ticket_model() is None:
+        pytest.skip("the service app has no Ticket model yet")
+    ticket_model = apps.get_model("service", "Ticket")
+    queue_model = apps.get_model("service", "Queue")
+    nord = ServicePartner.objects.create(name="Nord")
+    factories.contract(nord, price_per_ticket=5, min_fcr_rate=0.5, min_sla_attainment=None)
+    queue = queue_model.objects.create(name="Reklamationen", partner=nord)
+    moment = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    for number, status, fcr in (
+        ("T-1", "solved", True),
+        ("T-2", "closed", False),
+        ("T-3", "reopened", None),
+    ):
+        ticket_model.objects.create(
+            number=number,
+            subject="Bremse",
+            sender_email="kunde@example.org",
+            queue=queue,
+            status=status,
+            first_contact_resolved=fcr,
+            created_at=moment,
+            updated_at=moment,
+        )
+    # when
+    cards = selectors.scorecards_get(user=team_lead, period="month", since=date(2026, 3, 1))
+    # then
+    row = cards.totals.set_index("group").loc["Nord"]
+    assert "tickets" in cards.sources
+    assert row["volume"] == 3
+    assert row["solved"] == 2
+    assert row["fcr_rate"] == pytest.approx(0.5)
+    assert row["reopen_rate"] == pytest.approx(1 / 3)
+    assert row["cost_per_contact"] == pytest.approx(5.0)

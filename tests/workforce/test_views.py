@@ -234,3 +234,19 @@ def test_agent_and_analyst_cannot_change_staffing_targets(client, agent, make_us
     assert client.post("/workforce/staffing/target/", data).status_code == 403
     client.force_login(make_user("analyst"))
     assert client.post("/workforce/staffing/target/", data).status_code == 403
+
+
+def test_scorecard_page_needs_a_fixed_number_of_queries(
+    client, team_lead, django_assert_max_num_queries
+):
+    # given: two partners with two weeks of 15-minute history each
+    nord = ServicePartner.objects.create(name="Nord")
+    sued = ServicePartner.objects.create(name="Süd")
+    factories.contract(nord)
+    factories.contract(sued)
+    factories.history(days=14, partner=nord, quality=(0.9, 0.7, 0.05))
+    factories.history(days=14, partner=sued, quality=(0.6, 0.5, 0.2), seed=4)
+    client.force_login(team_lead)
+    # when / then: not one query per partner, period or interval
+    with django_assert_max_num_queries(15):
+        assert client.get("/workforce/scorecards/?since=2026-01-01").status_code == 200
