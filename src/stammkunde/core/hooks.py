@@ -19,6 +19,7 @@ HOOKS = {
     "order_created": "an order was stored (kwargs: order)",
     "return_created": "a return was stored (kwargs: ret)",
     "ticket_public_reply": "an agent's public reply was stored (kwargs: message)",
+    "goodwill_granted": "a ticket's goodwill was granted or approved (kwargs: grant)",
 }
 
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}

@@ -18,11 +18,17 @@ class LoyaltyConfig(AppConfig):
         from stammkunde.core.roles import is_internal
 
         from .selectors import customer_loyalty_context
-        from .services import points_accrue_for_order, points_reverse_for_return
+        from .services import (
+            goodwill_grant_pay_out,
+            points_accrue_for_order,
+            points_reverse_for_return,
+        )
 
         # An order earns points, a return takes them back (both skip non-members).
         hook_register("order_created", points_accrue_for_order)
         hook_register("return_created", points_reverse_for_return)
+        # A ticket's goodwill of kind points or voucher is paid out here.
+        hook_register("goodwill_granted", goodwill_grant_pay_out)
         register_customer_panel(
             CustomerPanel(
                 key="loyalty",

@@ -340,6 +340,8 @@ class Voucher(models.Model):
     )
     ticket_id = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Natural key of what issued it (e.g. ``goodwill:<grant id>``): issuing twice gives one.
+    issue_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = InternalOnlyQuerySet.as_manager()

@@ -28,7 +28,7 @@ from stammkunde.commerce.models import Order, Return
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError, ConflictError
-from stammkunde.core.roles import ADMIN, AGENT, TEAM_LEAD, has_role
+from stammkunde.core.roles import ADMIN, AGENT, PARTNER_AGENT, TEAM_LEAD, has_role
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.models import Customer
 
@@ -51,10 +51,12 @@ CENT = Decimal("0.01")
 MAX_POINTS_PER_BOOKING = 10_000_000
 QUOTE_MAX_AGE_SECONDS = 15 * 60
 # Goodwill an agent may grant per action, in euros, when the profile sets no limit.
+# The service desk's limits (service.services.goodwill); a test keeps them equal.
 ROLE_GOODWILL_EUR: dict[str, Decimal | None] = {
     ADMIN: None,
-    TEAM_LEAD: Decimal("250"),
+    TEAM_LEAD: Decimal("500"),
     AGENT: Decimal("50"),
+    PARTNER_AGENT: Decimal("25"),
 }
 
 Kind = PointsEntry.Kind
@@ -460,7 +462,7 @@ def goodwill_limit_for(user: User) -> Decimal | None:
     """Return the euros ``user`` may grant per goodwill action; None means no limit.
 
     The profile's ``goodwill_limit`` wins; otherwise the role default
-    (agent 50 EUR, team lead 250 EUR, admin unlimited, others 0).
+    (agent 50 EUR, team lead 500 EUR, admin unlimited, others 0).
     """
     profile = getattr(user, "profile", None)
     if profile is not None and profile.goodwill_limit is not None:
@@ -477,6 +479,49 @@ def _goodwill_check(actor: User, euros: Decimal, *, field: str) -> None:
     limit = goodwill_limit_for(actor)
     if limit is not None and euros > limit:
         raise _fail(field, f"Above your goodwill limit of {limit} EUR.", "goodwill_limit")
+
+
+def goodwill_grant_pay_out(*, grant: Any) -> Booking | Voucher | None:
+    """Pay out a ticket's goodwill of kind points or voucher (the ``goodwill_granted`` hook).
+
+    The service desk has already applied the goodwill limit (or a team lead
+    approved), so no limit is checked here. Points = the grant's euro value at
+    the program's point value, on the customer's card (a card is issued if the
+    customer has none); a voucher is a single-use amount voucher for the
+    customer. Idempotent per grant. Without an active program or a customer,
+    nothing happens.
+    """
+    if grant.customer_id is None or grant.kind not in ("points", "voucher"):
+        return None
+    program = program_default()
+    if program is None:
+        return None
+    actor = grant.decided_by or grant.requested_by
+    customer = Customer.objects.get(pk=grant.customer_id)
+    reason = f"goodwill: {grant.reason}"[:300]
+    if grant.kind == "voucher":
+        return voucher_issue(
+            actor=actor,
+            kind=Voucher.Kind.AMOUNT,
+            value=grant.amount,
+            customer=customer,
+            ticket_id=grant.ticket_id,
+            reason=reason,
+            valid_until=timezone.now() + dt.timedelta(days=365),
+            issue_key=f"goodwill:{grant.pk}",
+        )
+    points = int((Decimal(grant.amount) / program.point_value).to_integral_value(ROUND_FLOOR))
+    if points <= 0:
+        return None
+    account = account_enroll(customer=customer, program=program, actor=actor)
+    return points_adjust(
+        account=account,
+        points=points,
+        reason=reason,
+        idempotency_key=f"goodwill:{grant.pk}",
+        agent=actor,
+        ticket_id=grant.ticket_id,
+    )
 
 
 def points_goodwill_grant(
@@ -871,8 +916,11 @@ def voucher_issue(
     ticket_id: int | None = None,
     reason: str = "",
     currency: str = "EUR",
+    issue_key: str | None = None,
 ) -> Voucher:
-    """Create one voucher with an unguessable code."""
+    """Create one voucher with an unguessable code (once per ``issue_key`` when given)."""
+    if issue_key and (found := Voucher.objects.filter(issue_key=issue_key).first()):
+        return found
     terms = _voucher_build(
         kind=kind,
         value=value,
@@ -885,6 +933,7 @@ def voucher_issue(
     )
     voucher = Voucher.objects.create(
         code=random_code(12),
+        issue_key=issue_key or None,
         customer=customer,
         ticket_id=ticket_id,
         reason=reason,
