@@ -31,8 +31,13 @@ class EvaluationResult:
 
 
 def contact_frame(campaign: Campaign) -> pd.DataFrame:
-    """Return the campaign's treatment and control contacts (one row per contact)."""
-    rows = campaign.contacts.exclude(status=CampaignContact.Status.CANCELLED).values_list(
+    """Return the campaign's treatment and control contacts (one row per contact).
+
+    Intention to treat: a treated contact whose mail was cancelled (consent
+    withdrawn before sending) or bounced stays in the treatment group; dropping
+    them would compare a self-selected treatment group with a random control.
+    """
+    rows = campaign.contacts.values_list(
         "id", "customer_id", "group", "contacted_at", "cost", "voucher_code"
     )
     frame = pd.DataFrame.from_records(

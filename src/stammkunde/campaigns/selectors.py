@@ -401,8 +401,11 @@ def next_best_actions(
             occasion="",
             contacted_at__gte=now - timedelta(days=campaign.horizon_days),
         ).values("customer_id")
-        for cid in members.exclude(pk__in=already).values_list("pk", flat=True):
-            in_audience[index[cid], j] = True
+        member_ids = np.fromiter(
+            members.exclude(pk__in=already).values_list("pk", flat=True), dtype=np.int64
+        )
+        # ids is sorted and holds every member: positions by binary search.
+        in_audience[np.searchsorted(ids, member_ids), j] = True
     restraint = restraint_for(audience, now=now)
     consent = np.zeros((n, len(CHANNELS)), dtype=bool)
     for c, channel in enumerate(CHANNELS):
