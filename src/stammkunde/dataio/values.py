@@ -30,6 +30,8 @@ def is_blank(raw: Any) -> bool:
 
 def text(raw: Any) -> str:
     """Return the cell as stripped text (numbers from xlsx without a trailing ``.0``)."""
+    if type(raw) is str:
+        return raw.strip()
     if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
@@ -47,7 +49,11 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
     digits follow and it is the file's thousands separator (``1.250`` in a German
     file is 1250). Two different separators: the last one is the decimal one.
     """
-    if isinstance(raw, bool):
+    if type(raw) is str:
+        value = raw.strip()
+        if value.isdigit():
+            return Decimal(value)
+    elif isinstance(raw, bool):
         raise CellError("not an amount")
     if isinstance(raw, int):
         return Decimal(raw)
@@ -91,6 +97,8 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
 
 def int_value(raw: Any, *, decimal_comma: bool) -> int:
     """Return a whole number (``3``, ``3,0`` and ``3.0`` are 3)."""
+    if type(raw) is str and raw.isdigit():
+        return int(raw)
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     try:

@@ -139,8 +139,11 @@ def _plan(importer: type[Importer], mapping: dict[str, str]) -> list[tuple[Any, 
     key = (importer, tuple(sorted(mapping.items())))
     plan = _PLANS.get(key)
     if plan is None:
+        # Unmapped optional fields are skipped: they cannot have a value.
         plan = [
-            (f.name, mapping.get(f.name) or f.name, f.parse, f.required) for f in importer.fields
+            (f.name, mapping.get(f.name) or f.name, f.parse, f.required)
+            for f in importer.fields
+            if f.name in mapping or f.required
         ]
         _PLANS[key] = plan
     return plan
