@@ -105,3 +105,50 @@ def test_mail_ingest_reads_standard_input(tmp_path) -> None:
     line = json.loads(done.stdout)
     assert line["file"] == "-"
     assert line["result"] == "quarantined"  # no queue configured in the fresh database
+    # and with worker processes: a reply still lands on its ticket, one prospect per sender
+    cli = [sys.executable, "-m", "stammkunde.cli"]
+    subprocess.run(
+        [
+            *cli,
+            "shell",
+            "-c",
+            "from stammkunde.service.models import Queue; "
+            "Queue.objects.create(name='Kundenservice')",
+        ],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    files = []
+    for i in range(6):
+        path = tmp_path / f"{i}.eml"
+        path.write_bytes(
+            mail(sender=f"k{i % 2}@example.de", message_id=f"<p{i}@x.de>", subject=f"Frage {i}")
+        )
+        files.append(str(path))
+    reply = tmp_path / "reply.eml"
+    reply.write_bytes(mail(sender="k0@example.de", message_id="<r@x.de>", in_reply_to="<p0@x.de>"))
+    done = subprocess.run(
+        [*cli, "mail", "ingest", "--jobs", "2", *files, str(reply)],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {row["file"]: row for row in map(json.loads, done.stdout.splitlines())}
+    assert [rows[f]["result"] for f in files] == ["new_ticket"] * 6
+    assert rows[str(reply)]["result"] == "appended"
+    assert rows[str(reply)]["ticket"] == rows[files[0]]["ticket"]
+    counted = subprocess.run(
+        [
+            *cli,
+            "shell",
+            "-c",
+            "from stammkunde.customers.models import Customer; print(Customer.objects.count())",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert counted.stdout.strip().splitlines()[-1] == b"2"

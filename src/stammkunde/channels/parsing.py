@@ -53,7 +53,7 @@ class Limits:
 
 
 class MailRejected(Exception):
-    """The message exceeds a limit; ``reason`` says which, for the quarantine list."""
+    """The message exceeds a limit or cannot be classified; ``reason`` is for the quarantine."""
 
     def __init__(self, reason: str, *, code: str) -> None:
         super().__init__(reason)
@@ -305,7 +305,12 @@ def _address(msg: Message, name: str, defects: list[str]) -> tuple[str, str]:
 
 
 def _address_list(msg: Message, name: str) -> list[str]:
-    values = [clean_text(str(v)) for v in (msg.get_all(name) or [])]
+    # Raw values: policy.default's address parser raises on some broken headers.
+    values = [
+        clean_text(_decode_words(v if isinstance(v, str) else str(v)))
+        for k, v in getattr(msg, "_headers", [])
+        if k.lower() == name.lower()
+    ]
     try:
         pairs = getaddresses(values)
     except Exception:  # noqa: BLE001
@@ -707,6 +712,13 @@ def parse_message(raw: bytes, *, limits: Limits | None = None) -> ParsedMail:
         walker.walk(msg, 0)
     except RecursionError as exc:
         raise MailRejected("MIME structure nested too deeply", code="too_deep") from exc
+    except MailRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a stdlib parser bug: keep the body as text
+        defects.append(f"structure unreadable ({type(exc).__name__})")
+        end = _HEADER_END.search(raw)
+        walker.texts = [clean_text(decode_bytes(raw[end.end() :] if end else raw, None))]
+        walker.htmls = []
     text = "\n\n".join(t for t in walker.texts if t.strip())
     html = "\n".join(walker.htmls)
     if len(text) + len(html) > limits.max_text_chars:
@@ -722,7 +734,13 @@ def parse_message(raw: bytes, *, limits: Limits | None = None) -> ParsedMail:
     if not text.strip() and parsed.is_encrypted:
         text = "(encrypted message, see attachment)"
     parsed.text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    classify(msg, parsed)
+    try:
+        classify(msg, parsed)
+    except Exception as exc:  # noqa: BLE001 - may be a robot: never a ticket, a person decides
+        raise MailRejected(
+            f"could not tell whether a person or a robot wrote it ({type(exc).__name__})",
+            code="unclassifiable",
+        ) from exc
     return parsed
 
 

@@ -196,7 +196,7 @@ def _storable(inbound: InboundMessage) -> None:
     """Make the text fields storable whatever the parser let through (no NUL, no surrogates)."""
     for name in ("message_id", "from_address", "subject", "reason"):
         value = parsing.clean_text(getattr(inbound, name) or "")
-        limit = InboundMessage._meta.get_field(name).max_length or len(value)
+        limit = getattr(InboundMessage._meta.get_field(name), "max_length", None) or len(value)
         setattr(inbound, name, value[:limit])
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,6 +19,12 @@ class Command(BaseCommand):
         ingest = sub.add_parser("ingest", help="Ingest RFC 5322 files (or one from stdin).")
         ingest.add_argument("files", nargs="*", help="message files; none or '-' reads stdin")
         ingest.add_argument("--mailbox", help="name of the mailbox the messages belong to")
+        ingest.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="worker processes (PostgreSQL); replies still run in order",
+        )
         for name in ("lmtp", "smtp"):
             p = sub.add_parser(name, help=f"Run an {name.upper()} server that ingests mail.")
             p.add_argument("--host", default="127.0.0.1")
@@ -37,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "ingest":
-            self._ingest(options["files"], options.get("mailbox"))
+            self._ingest(options["files"], options.get("mailbox"), options["jobs"])
         elif action in ("lmtp", "smtp"):
             self._listen(options["host"], options["port"], lmtp=action == "lmtp")
         elif action == "poll":
@@ -59,49 +63,17 @@ class Command(BaseCommand):
             raise CommandError(f"no mailbox named {name!r}")
         return mailbox
 
-    def _ingest(self, files: list[str], mailbox_name: str | None) -> None:
-        from stammkunde.channels.services import mail_ingest
+    def _ingest(self, files: list[str], mailbox_name: str | None, jobs: int) -> None:
+        from stammkunde.channels.batch import ingest_files
 
         mailbox = self._mailbox(mailbox_name)
-        failed = 0
-        for name in files or ["-"]:
-            try:
-                raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-            except OSError as exc:
-                self.stdout.write(
-                    json.dumps(
-                        {"file": name, "result": "error", "ticket": None, "reason": str(exc)}
-                    )
-                )
-                failed += 1
-                continue
-            try:
-                result = mail_ingest(raw=raw, mailbox=mailbox)
-            except Exception as exc:  # noqa: BLE001 - database down: report, exit non-zero
-                self.stdout.write(
-                    json.dumps(
-                        {
-                            "file": name,
-                            "result": "error",
-                            "ticket": None,
-                            "reason": f"{type(exc).__name__}: {exc}",
-                        }
-                    )
-                )
-                failed += 1
-                continue
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "file": name,
-                        "result": result.result,
-                        "ticket": _number(result.ticket_id),
-                        "reason": result.reason,
-                        "inbound": result.inbound_id,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+
+        def emit(row: dict[str, Any]) -> None:
+            self.stdout.write(json.dumps(row, ensure_ascii=False))
+
+        failed = ingest_files(
+            files or ["-"], mailbox_id=mailbox.pk if mailbox else None, jobs=jobs, emit=emit
+        )
         if failed:
             raise CommandError(f"{failed} message(s) were neither stored nor quarantined")
 
