@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -80,7 +81,7 @@ class StaffingTargetForm(forms.Form):
         label=_("AHT override (s)"), min_value=1, max_value=86400, required=False
     )
 
-    def service_data(self) -> dict[str, object]:
+    def service_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         occupancy = data.get("max_occupancy_percent")
         return {
