@@ -247,3 +247,14 @@ def test_the_customer_page_has_a_tickets_panel_and_the_nav_a_service_item(client
     body = client.get(reverse("customers:detail", args=[created.customer_id])).content.decode()
     assert 'id="panel-tickets"' in body and created.number in body
     assert reverse("service:inbox") in body
+
+
+def test_notifications_show_in_the_inbox_until_marked_read(client, agent) -> None:
+    from stammkunde.service.services.events import notify
+
+    created = ticket()
+    notify(user=agent, ticket=created, kind="sla_warning", text="SLA bald fällig")
+    client.force_login(agent)
+    assert "SLA bald fällig" in client.get(reverse("service:inbox")).content.decode()
+    client.post(reverse("service:notifications_read"))
+    assert "SLA bald fällig" not in client.get(reverse("service:inbox")).content.decode()

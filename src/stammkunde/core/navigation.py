@@ -84,10 +84,12 @@ def navigation_for(user: User) -> list[dict[str, str]]:
     ]
 
 
-def customer_panels_for(customer: Any, user: User) -> list[dict[str, Any]]:
-    """Return the rendered-context panels for a customer page."""
+def customer_panels_for(
+    customer: Any, user: User, *, keys: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """Return the rendered-context panels for a customer page (only ``keys`` if given)."""
     return [
         {"key": p.key, "title": p.title, "template": p.template, **p.context(customer, user)}
         for p in sorted(_PANELS, key=lambda p: p.order)
-        if p.allowed(user)
+        if (keys is None or p.key in keys) and p.allowed(user)
     ]

@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from stammkunde.core.access import User, access_object
+from stammkunde.core.navigation import customer_panels_for
 from stammkunde.customers.models import Customer
 
 from .fcr import later_contact_exists
@@ -31,6 +32,7 @@ from .models import (
 INBOX_VIEWS = ("mine", "my_queues", "unassigned", "breaching", "waiting", "open", "all")
 BREACHING_WINDOW = timedelta(hours=4)
 _OPEN = list(OPEN_STATUS_LIST)
+SIDEBAR_PANELS = ("analytics",)  # customer-page panels that the ticket sidebar shows too
 COUNT_CAP = 100  # the inbox shows "99+": nobody needs an exact count of a huge backlog
 
 
@@ -205,24 +207,14 @@ def customer_sidebar(
         .order_by("-created_at")
         .only("id", "number", "subject", "status", "created_at")[:5]
     )
-    analytics = _analytics_of(customer)
     return {
         "customer": customer,
         "open_tickets": open_tickets,
         "orders": orders,
         "recent_tickets": recent,
-        **analytics,
+        # churn risk, CLV and phase come from the analytics app's panel when it exists
+        "panels": customer_panels_for(customer, user, keys=SIDEBAR_PANELS),
     }
-
-
-def _analytics_of(customer: Customer) -> dict[str, Any]:
-    """Churn risk and CLV when the analytics app provides them (it may not yet)."""
-    out: dict[str, Any] = {}
-    for attr in ("churn_risk", "clv"):
-        value = getattr(customer, attr, None)
-        if value is not None:
-            out[attr] = value
-    return out
 
 
 def ticket_page_context(*, user: User, ticket: Ticket) -> dict[str, Any]:

@@ -6,6 +6,7 @@ app_name = "service"
 urlpatterns = [
     path("", views.inbox_view, name="inbox"),
     path("bulk/", views.bulk_view, name="bulk"),
+    path("notifications/read/", views.notifications_read_view, name="notifications_read"),
     path("reports/", views.reports_view, name="reports"),
     path("tickets/new/", views.ticket_create_view, name="create"),
     path("tickets/<int:pk>/", views.ticket_view, name="ticket"),

@@ -110,6 +110,14 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def notifications_read_view(request: HttpRequest) -> HttpResponse:
+    """Mark the user's notifications as read."""
+    services.notifications_mark_read(user=request.user)
+    return redirect("service:inbox")
+
+
+@login_required
+@require_POST
 def bulk_view(request: HttpRequest) -> HttpResponse:
     """Assign to me, unassign or close (solved tickets) several tickets at once."""
     _need(request, "change_ticket")

@@ -1,5 +1,6 @@
 """Service-desk use cases; import from here (``from stammkunde.service import services``)."""
 
+from .events import notifications_mark_read
 from .goodwill import (
     ROLE_GOODWILL_LIMITS,
     goodwill_decide,
@@ -34,6 +35,7 @@ __all__ = [
     "goodwill_limit_of",
     "goodwill_request",
     "macro_apply",
+    "notifications_mark_read",
     "placeholder_values",
     "sales_handover_create",
     "template_for",

@@ -46,3 +46,10 @@ def notify(
     return Notification.objects.create(
         user=user, ticket=ticket, kind=kind, text=text[:300], created_at=now or timezone.now()
     )
+
+
+def notifications_mark_read(*, user: Any, now: datetime | None = None) -> int:
+    """Mark every unread notification of ``user`` as read and return how many."""
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
