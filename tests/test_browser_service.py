@@ -1,4 +1,8 @@
-"""In a real browser: an agent handles a complaint from the inbox to solved."""
+"""In a real browser: an agent handles a complaint from the inbox to solved.
+
+Template, knowledge article, goodwill within the limit and above it (the team
+lead approves), and the FCR report counts the ticket.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from .customers.factories import CustomerFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_agent_answers_a_complaint_with_a_template_and_an_article_and_solves_it(
+def test_agent_handles_a_complaint_end_to_end_and_the_team_lead_approves_goodwill(
     browser, live_server, insecure_cookies
 ) -> None:
     # given a complaint about an order in the team queue
@@ -81,4 +85,27 @@ def test_agent_answers_a_complaint_with_a_template_and_an_article_and_solves_it(
     assert reply.body.startswith("Hallo Greta Gärtner")
     assert GoodwillGrant.objects.get().amount == Decimal("20")
     assert Ticket.objects.get(pk=complaint.pk).first_response_at is not None
+    # when the agent asks for more than the limit allows
+    page.select_option("#goodwill select[name=kind]", "credit")
+    page.fill("#goodwill input[name=amount]", "120")
+    page.fill("#goodwill input[name=reason]", "Zweiter Ausfall")
+    page.click("#goodwill button[type=submit]")
+    page.wait_for_selector("#goodwill li:has-text('120')")
     page.close()
+    # then the team lead finds the request in the inbox and approves it on the ticket
+    user_create(username="lena", password="pw-Stammkunde-1", roles=["team_lead"])
+    lead = browser.new_page(locale="de-DE")
+    lead.goto(f"{live_server.url}/accounts/login/")
+    lead.fill("input[name=username]", "lena")
+    lead.fill("input[name=password]", "pw-Stammkunde-1")
+    lead.click("main button[type=submit]")
+    lead.wait_for_url("**/customers/")
+    lead.goto(f"{live_server.url}/service/")
+    lead.click(f"#pending-goodwill >> text={complaint.number}")
+    lead.click("#goodwill button[value=approve]")
+    lead.wait_for_selector("#goodwill li:has-text('120') .badge.good")
+    assert GoodwillGrant.objects.get(amount=Decimal("120")).status == "approved"
+    # and the reports count the ticket as solved at first contact
+    lead.goto(f"{live_server.url}/service/reports/")
+    assert "1 / 1" in lead.inner_text("#fcr-total")
+    lead.close()
