@@ -277,3 +277,15 @@ def test_the_job_records_counts_and_errors(shop) -> None:
     job = import_job_run(job_id=job.pk)
     assert (job.status, job.rows_read, job.rows_created, job.rows_failed) == ("done", 8, 2, 6)
     assert job.progress == 1.0 and job.report_path
+
+
+def test_two_orders_with_the_same_number_in_one_file_fail_the_second(shop, tmp_path) -> None:
+    path = write(
+        tmp_path,
+        "o.csv",
+        "external_id,number,customer_external_id,ordered_at,sku,quantity\n"
+        "O1,N-1,POS-1001,2024-02-01,ZB-HELM-01,1\nO2,N-1,POS-1002,2024-02-02,ZB-HELM-01,1\n",
+    )
+    result = import_file(kind="orders", path=path, mode=GOOD)
+    assert (result.created, result.failed) == (1, 1)
+    assert "belongs to another order" in result.errors[0]["message"]

@@ -917,10 +917,11 @@ class OrderImporter(Importer):
         )
         new: list[_OrderPlan] = []
         changed: list[_OrderPlan] = []
+        numbers_in_batch: set[str] = set()
         for plan in plans:
             before = stored.get(plan.key)
             if before is None:
-                if plan.number in numbers_taken:
+                if plan.number in numbers_taken or plan.number in numbers_in_batch:
                     for row in plan.rows:
                         out.fail(
                             row,
@@ -928,6 +929,7 @@ class OrderImporter(Importer):
                             f"order number {plan.number} belongs to another order",
                         )
                     continue
+                numbers_in_batch.add(plan.number)
                 new.append(plan)
                 out.created += len(plan.rows)
             elif before["status"] != plan.status or before["channel"] != plan.channel:

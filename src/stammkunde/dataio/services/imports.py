@@ -610,13 +610,23 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
             report_path=report,
             on_progress=progress,
         )
-    except ApplicationError as exc:
+    except (ApplicationError, DatabaseError) as exc:
+        # A database error (a constraint the checks did not foresee) must not leave
+        # the job "running" forever; the import's transaction was rolled back.
+        message = exc.message if isinstance(exc, ApplicationError) else f"database error: {exc}"
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            message=exc.message,
+            message=message,
             finished_at=timezone.now(),
             progress=1.0,
         )
+    except Exception:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            message="internal error; see the server log",
+            finished_at=timezone.now(),
+        )
+        raise
     else:
         ImportJob.objects.filter(pk=job.pk).update(
             status=result.status,
