@@ -45,7 +45,7 @@ def messages(n: int, *, tag: str) -> list[bytes]:
     for i in range(n):
         msg = EmailMessage()
         customer = i % 400
-        msg["From"] = f"Kunde {customer} <kunde{customer}@example.de>"
+        msg["From"] = f"Kunde {customer} <kunde{customer}@{tag}.example.de>"
         msg["To"] = "service@shop.example"
         msg["Date"] = format_datetime(start + timedelta(minutes=i))
         msg["Message-ID"] = f"<{tag}{i}@example.de>"
@@ -158,30 +158,33 @@ def main() -> None:
         subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("INSERT INTO service_queue (name) VALUES ('Kundenservice')")
-        with tempfile.TemporaryDirectory() as tmp:
-            files = []
-            for i, raw in enumerate(messages(n, tag="file")):
-                path = Path(tmp) / f"{i:06d}.eml"
-                path.write_bytes(raw)
-                files.append(str(path))
-            started = time.perf_counter()
-            done = subprocess.run(
-                [*cli, "mail", "ingest", *files],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
+        file_rates = {}
+        for jobs in (1, 4):
+            with tempfile.TemporaryDirectory() as tmp:
+                files = []
+                for i, raw in enumerate(messages(n, tag=f"file{jobs}j")):
+                    path = Path(tmp) / f"{i:06d}.eml"
+                    path.write_bytes(raw)
+                    files.append(str(path))
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [*cli, "mail", "ingest", "--jobs", str(jobs), *files],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                file_seconds = time.perf_counter() - started
+            results: dict[str, int] = {}
+            for line in done.stdout.splitlines():
+                result = json.loads(line)["result"]
+                results[result] = results.get(result, 0) + 1
+            file_rates[jobs] = n / file_seconds
+            print(
+                f"mail ingest --jobs {jobs}: {n} messages in {file_seconds:.1f} s = "
+                f"{file_rates[jobs]:.0f} msg/s (process start included) {results}"
             )
-            file_seconds = time.perf_counter() - started
-        results: dict[str, int] = {}
-        for line in done.stdout.splitlines():
-            result = json.loads(line)["result"]
-            results[result] = results.get(result, 0) + 1
-        file_rate = n / file_seconds
-        print(
-            f"mail ingest: {n} messages in {file_seconds:.1f} s = {file_rate:.0f} msg/s "
-            f"(process start included) {results}"
-        )
+        file_rate = file_rates[4]
 
         subprocess.run(
             [sys.executable, __file__, "--cpu-probe", "--messages", str(n)], env=env, check=True
@@ -207,12 +210,15 @@ def main() -> None:
                 f"LMTP, {connections} connection(s): {n} messages in {seconds:.1f} s = "
                 f"{rates[connections]:.0f} msg/s"
             )
-        lmtp_rate = rates[1]
+        lmtp_rate = rates[4]
         with psycopg.connect(url) as conn:
             stored = conn.execute("SELECT count(*) FROM channels_inboundmessage").fetchone()
-        print(f"rows stored in total: {stored[0] if stored else 0} (expected {4 * n})")
+        print(f"rows stored in total: {stored[0] if stored else 0} (expected {5 * n})")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        for label, rate in (("mail ingest", file_rate), ("LMTP", lmtp_rate)):
+        for label, rate in (
+            ("mail ingest --jobs 4", file_rate),
+            ("LMTP, 4 connections", lmtp_rate),
+        ):
             print(f"{label}: {rate / GOAL:.1f}x the goal of {GOAL:.0f} msg/s")
     finally:
         if listener is not None:
