@@ -81,12 +81,8 @@ def ingest_one(name: str, mailbox_id: int | None) -> Row:
 
 
 def _ingest_group(names: list[str], mailbox_id: int | None) -> list[Row]:
-    from django.db import connections
-
-    try:
-        return [ingest_one(name, mailbox_id) for name in names]
-    finally:
-        connections.close_all()
+    """Run in a worker process, which keeps its own database connection between groups."""
+    return [ingest_one(name, mailbox_id) for name in names]
 
 
 def ingest_files(
@@ -119,8 +115,12 @@ def ingest_files(
 
     connections.close_all()  # workers are forked: none may inherit an open connection
     context = multiprocessing.get_context("fork")
+    # One bucket per worker, senders spread by size (largest first onto the lightest bucket).
+    buckets: list[list[str]] = [[] for _ in range(jobs)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(buckets, key=len).extend(group)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_ingest_group, group, mailbox_id) for group in groups.values()]
+        futures = [pool.submit(_ingest_group, b, mailbox_id) for b in buckets if b]
         for future in futures:
             for row in future.result():
                 out(row)
