@@ -334,3 +334,29 @@ def test_voucher_per_customer_limit_and_binding_to_a_customer() -> None:
     personal = services.voucher_issue(actor=None, kind="amount", value="5", customer=anna)
     with pytest.raises(ApplicationError, match="another customer"):
         services.voucher_quote(code=personal.code, order_total="20", customer=ben)
+
+
+def test_returning_an_order_line_takes_back_points_through_the_return_hook() -> None:
+    # given a member whose order earned points
+    from datetime import UTC, datetime
+
+    from django.db.models import Sum
+
+    from stammkunde.commerce.services import return_create
+    from tests.commerce.factories import order
+    from tests.loyalty.factories import account
+
+    member = account()
+    line = order(member.customer, "B-HOOK", quantity=1).lines.get()
+    after_order = member.entries.aggregate(s=Sum("points"))["s"]
+    # when
+    return_create(
+        actor=None,
+        order_line=line,
+        quantity=1,
+        reason="defective",
+        returned_at=datetime(2026, 3, 5, tzinfo=UTC),
+    )
+    # then
+    assert after_order > 0
+    assert member.entries.aggregate(s=Sum("points"))["s"] < after_order

@@ -199,4 +199,5 @@ def return_create(
         source=ret,
         actor=actor,
     )
+    hook_run("return_created", ret=ret)
     return ret
