@@ -152,3 +152,20 @@ def test_mail_ingest_reads_standard_input(tmp_path) -> None:
         check=True,
     )
     assert counted.stdout.strip().splitlines()[-1] == b"2"
+
+
+def test_with_the_database_down_lmtp_answers_try_again_later(lmtp_listener, monkeypatch) -> None:
+    """The MTA keeps the message in its queue: nothing is lost."""
+    from django.db import OperationalError
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("stammkunde.channels.services.mail_ingest", down)
+    with (
+        smtplib.LMTP("127.0.0.1", lmtp_listener) as lmtp,
+        pytest.raises(smtplib.SMTPDataError) as refused,
+    ):
+        lmtp.sendmail("erika@example.de", ["service@shop.example"], mail())
+    assert refused.value.smtp_code == 451
+    assert InboundMessage.objects.count() == 0
