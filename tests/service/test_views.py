@@ -258,3 +258,20 @@ def test_notifications_show_in_the_inbox_until_marked_read(client, agent) -> Non
     assert "SLA bald fällig" in client.get(reverse("service:inbox")).content.decode()
     client.post(reverse("service:notifications_read"))
     assert "SLA bald fällig" not in client.get(reverse("service:inbox")).content.decode()
+
+
+def test_an_agent_splits_a_message_off_into_a_new_ticket_in_the_ui(client, agent) -> None:
+    created = ticket()
+    second = services.ticket_reply(
+        actor=None, ticket=created, body="Und die Rechnung fehlt", from_customer=True
+    )
+    client.force_login(agent)
+    page = client.get(reverse("service:ticket", args=[created.pk])).content.decode()
+    assert 'id="split-form"' in page
+    response = client.post(
+        reverse("service:split", args=[created.pk]),
+        {"messages": [second.pk], "subject": "Rechnung fehlt"},
+    )
+    new = Ticket.objects.get(split_from=created)
+    assert response.status_code == 302 and response["Location"].endswith(f"/{new.pk}/")
+    assert new.subject == "Rechnung fehlt" and created.messages.count() == 1
