@@ -275,3 +275,23 @@ def test_an_agent_splits_a_message_off_into_a_new_ticket_in_the_ui(client, agent
     new = Ticket.objects.get(split_from=created)
     assert response.status_code == 302 and response["Location"].endswith(f"/{new.pk}/")
     assert new.subject == "Rechnung fehlt" and created.messages.count() == 1
+
+
+def test_an_agent_links_an_unknown_sender_to_a_customer(client, agent) -> None:
+    created = ticket(customer=None, sender_email="neu@example.org")
+    customer = CustomerFactory()
+    client.force_login(agent)
+    form = {
+        "version": created.version,
+        "status": "new",
+        "queue": created.queue_id,
+        "priority": "normal",
+        "type": "inquiry",
+        "customer": 999999,
+    }
+    client.post(reverse("service:change", args=[created.pk]), form)
+    created.refresh_from_db()
+    assert created.customer is None
+    client.post(reverse("service:change", args=[created.pk]), {**form, "customer": customer.pk})
+    created.refresh_from_db()
+    assert created.customer == customer

@@ -43,6 +43,9 @@ class ReplyForm(forms.Form):
 
 class ChangeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    customer = forms.IntegerField(
+        label=_("customer id"), required=False, help_text=_("Link an unknown sender.")
+    )
     status = forms.ChoiceField(label=_("status"), choices=Status.choices)
     assignee = forms.ModelChoiceField(
         label=_("assignee"), required=False, queryset=get_user_model().objects.none()

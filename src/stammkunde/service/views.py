@@ -172,6 +172,7 @@ def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
                     "category": ticket.category_id,
                     "tags": ", ".join(context["tags"]),
                     "root_cause": ticket.root_cause_id,
+                    "customer": ticket.customer_id,
                     "resolution": ticket.resolution,
                 },
             ),
@@ -244,7 +245,15 @@ def change_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
             field_errors={k: [str(e) for e in v] for k, v in form.errors.items()},
         )
     d = form.cleaned_data
+    customer: Any = services.UNSET
+    if d["customer"] is not None and d["customer"] != ticket.customer_id:
+        customer = Customer.objects.visible_to(request.user).filter(pk=d["customer"] or 0).first()
+        if customer is None:
+            raise ApplicationError(
+                _("Unknown customer."), field_errors={"customer": [_("Unknown customer.")]}
+            )
     services.ticket_change(
+        customer=customer,
         actor=request.user,
         ticket=ticket,
         expected_version=d["version"],
