@@ -46,8 +46,20 @@ def main() -> None:
         cli = [sys.executable, "-m", "stammkunde.cli"]
         subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)
         started = time.perf_counter()
-        subprocess.run([*cli, "demo", "--customers", str(args.customers), "--seed", "1",
-                        "--end", "2026-10-31"], env=env, check=True)
+        subprocess.run(
+            [
+                *cli,
+                "demo",
+                "--customers",
+                str(args.customers),
+                "--seed",
+                "1",
+                "--end",
+                "2026-10-31",
+            ],
+            env=env,
+            check=True,
+        )
         print(f"demo load: {time.perf_counter() - started:.0f} s")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("ANALYZE")

@@ -783,7 +783,7 @@ def _candidates(trigger: Trigger, now: datetime) -> Iterable[dict[str, Any]]:
             changed_on__lte=now.date(),
         ).select_related("customer")  # fmt: skip
         for pc in changes.order_by("changed_on", "id"):
-            yield {"customer": pc.customer, "dedupe_key": f"phase:{pc.pk}"}
+            yield {"customer": pc.customer, "dedupe_key": f"phase:{pc.pk}"}  # type: ignore[attr-defined]  # model looked up at runtime
 
 
 def triggers_run(*, now: datetime | None = None, limit: int | None = None) -> dict[str, int]:
