@@ -6,6 +6,7 @@ new model's permissions reach the roles without a hand-written data migration.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
@@ -96,3 +97,25 @@ def partner_id_of(user: AbstractBaseUser | AnonymousUser) -> int | None:
         return None
     profile = getattr(user, "profile", None)
     return getattr(profile, "partner_id", None)
+
+
+# EUR a role may grant as goodwill without a team lead's approval (service desk tickets and
+# loyalty points/vouchers alike); ``Profile.goodwill_limit`` overrides it per user.
+ROLE_GOODWILL_LIMITS: dict[str, Decimal] = {
+    TEAM_LEAD: Decimal("500"),
+    AGENT: Decimal("50"),
+    PARTNER_AGENT: Decimal("25"),
+}
+
+
+def goodwill_limit_of(user: AbstractBaseUser | AnonymousUser) -> Decimal | None:
+    """Return the euros ``user`` may grant alone; None means no limit (admins)."""
+    profile = getattr(user, "profile", None)
+    if profile is not None and profile.goodwill_limit is not None:
+        return Decimal(profile.goodwill_limit)
+    if has_role(user, ADMIN):
+        return None
+    return max(
+        (ROLE_GOODWILL_LIMITS[r] for r in roles_of(user) if r in ROLE_GOODWILL_LIMITS),
+        default=Decimal("0"),
+    )

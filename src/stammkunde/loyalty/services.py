@@ -28,7 +28,7 @@ from stammkunde.commerce.models import Order, Return
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError, ConflictError
-from stammkunde.core.roles import ADMIN, AGENT, PARTNER_AGENT, TEAM_LEAD, has_role
+from stammkunde.core.roles import goodwill_limit_of
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.models import Customer
 
@@ -50,15 +50,6 @@ from .models import (
 CENT = Decimal("0.01")
 MAX_POINTS_PER_BOOKING = 10_000_000
 QUOTE_MAX_AGE_SECONDS = 15 * 60
-# Goodwill an agent may grant per action, in euros, when the profile sets no limit.
-# The service desk's limits (service.services.goodwill); a test keeps them equal.
-ROLE_GOODWILL_EUR: dict[str, Decimal | None] = {
-    ADMIN: None,
-    TEAM_LEAD: Decimal("500"),
-    AGENT: Decimal("50"),
-    PARTNER_AGENT: Decimal("25"),
-}
-
 Kind = PointsEntry.Kind
 
 
@@ -461,18 +452,9 @@ def points_adjust(
 def goodwill_limit_for(user: User) -> Decimal | None:
     """Return the euros ``user`` may grant per goodwill action; None means no limit.
 
-    The profile's ``goodwill_limit`` wins; otherwise the role default
-    (agent 50 EUR, team lead 500 EUR, admin unlimited, others 0).
+    One rule for the service desk and loyalty: ``core.roles.goodwill_limit_of``.
     """
-    profile = getattr(user, "profile", None)
-    if profile is not None and profile.goodwill_limit is not None:
-        return Decimal(profile.goodwill_limit)
-    limits = [limit for role, limit in ROLE_GOODWILL_EUR.items() if has_role(user, role)]
-    if not limits:
-        return Decimal("0")
-    if any(limit is None for limit in limits):
-        return None
-    return max(limit for limit in limits if limit is not None)
+    return goodwill_limit_of(user)
 
 
 def _goodwill_check(actor: User, euros: Decimal, *, field: str) -> None:

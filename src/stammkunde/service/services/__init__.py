@@ -2,7 +2,6 @@
 
 from .events import notifications_mark_read
 from .goodwill import (
-    ROLE_GOODWILL_LIMITS,
     goodwill_decide,
     goodwill_limit_of,
     goodwill_request,
@@ -27,7 +26,6 @@ from .tickets import (
 __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
     "MAX_ATTACHMENT_BYTES",
-    "ROLE_GOODWILL_LIMITS",
     "UNSET",
     "TicketLinks",
     "attachment_add",

@@ -15,32 +15,24 @@ from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.hooks import hook_run
-from stammkunde.core.roles import ADMIN, AGENT, PARTNER_AGENT, TEAM_LEAD, has_role, roles_of
+from stammkunde.core.roles import (
+    ADMIN,
+    TEAM_LEAD,
+    has_role,
+)
+from stammkunde.core.roles import goodwill_limit_of as role_goodwill_limit
 from stammkunde.customers.models import Interaction
 
 from ..models import GoodwillGrant, Message, Ticket
 from .events import notify, timeline_add
 
-# EUR a role may grant without approval; Profile.goodwill_limit overrides per user.
-ROLE_GOODWILL_LIMITS: dict[str, Decimal] = {
-    TEAM_LEAD: Decimal("500"),
-    AGENT: Decimal("50"),
-    PARTNER_AGENT: Decimal("25"),
-}
 UNLIMITED = Decimal("1e9")
 
 
 def goodwill_limit_of(user: User) -> Decimal:
-    """Return the EUR value ``user`` may grant alone: the profile's limit, else the role's."""
-    profile = getattr(user, "profile", None)
-    if profile is not None and profile.goodwill_limit is not None:
-        return Decimal(profile.goodwill_limit)
-    if has_role(user, ADMIN):
-        return UNLIMITED
-    return max(
-        (ROLE_GOODWILL_LIMITS[r] for r in roles_of(user) if r in ROLE_GOODWILL_LIMITS),
-        default=Decimal("0"),
-    )
+    """Return the EUR value ``user`` may grant alone (``core.roles``; admins: unlimited)."""
+    limit = role_goodwill_limit(user)
+    return UNLIMITED if limit is None else limit
 
 
 def _internal_note(ticket: Ticket, actor: User | None, body: str, now: datetime) -> None:
