@@ -10,8 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from stammkunde.core.access import User, VisibleQuerySet
-from stammkunde.core.roles import is_internal
+from stammkunde.core.access import InternalOnlyQuerySet
 from stammkunde.customers.models import Customer
 
 
@@ -23,10 +22,7 @@ class Phase(models.TextChoices):
     LOST = "lost", _("lost")
 
 
-class InternalQuerySet(VisibleQuerySet[models.Model]):
-    def visible_to(self, user: User) -> InternalQuerySet:
-        """Scores are about the whole customer base: internal roles only, like customers."""
-        return self.all() if is_internal(user) else self.none()
+# Scores are about the whole customer base: internal roles only.
 
 
 class ModelRun(models.Model):
@@ -54,7 +50,7 @@ class ModelRun(models.Model):
     timings = models.JSONField(default=dict)
     error = models.TextField(blank=True)
 
-    objects = InternalQuerySet.as_manager()
+    objects = InternalOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -93,7 +89,7 @@ class CustomerScore(models.Model):
     unvoiced_evidence = models.JSONField(_("evidence"), default=list)
     is_latest = models.BooleanField(default=False)
 
-    objects = InternalQuerySet.as_manager()
+    objects = InternalOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-scored_at", "-id"]
@@ -130,7 +126,7 @@ class PhaseChange(models.Model):
     from_phase = models.CharField(_("from"), max_length=20, choices=Phase.choices, blank=True)
     to_phase = models.CharField(_("to"), max_length=20, choices=Phase.choices)
 
-    objects = InternalQuerySet.as_manager()
+    objects = InternalOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-changed_on", "-id"]
@@ -168,7 +164,7 @@ class AnalyticsEvent(models.Model):
     payload = models.JSONField(default=dict)
     consumed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = InternalQuerySet.as_manager()
+    objects = InternalOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_on", "-id"]

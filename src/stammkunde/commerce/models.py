@@ -7,8 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from stammkunde.core.access import M, User, VisibleQuerySet
-from stammkunde.core.roles import is_internal
+from stammkunde.core.access import InternalOnlyQuerySet, User, VisibleQuerySet
 from stammkunde.customers.models import Customer
 
 
@@ -61,10 +60,7 @@ class Product(models.Model):
         return f"{self.sku} {self.name}"
 
 
-class InternalOnlyQuerySet(VisibleQuerySet[M]):
-    def visible_to(self, user: User) -> InternalOnlyQuerySet[M]:
-        """Sales data is visible to internal staff only (partners handle tickets, not sales)."""
-        return self.all() if is_internal(user) else self.none()
+# Sales data is for internal staff only (partners handle tickets, not sales).
 
 
 class OrderQuerySet(InternalOnlyQuerySet["Order"]):

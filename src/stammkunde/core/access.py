@@ -27,6 +27,15 @@ class VisibleQuerySet(models.QuerySet[M]):
         raise NotImplementedError
 
 
+class InternalOnlyQuerySet(VisibleQuerySet[M]):
+    """Rows about the whole customer base: internal roles see all, partners and others none."""
+
+    def visible_to(self, user: User) -> InternalOnlyQuerySet[M]:
+        from .roles import is_internal
+
+        return self.all() if is_internal(user) else self.none()
+
+
 def access_object(
     queryset: VisibleQuerySet[M], user: User, *, for_update: bool = False, **lookup: Any
 ) -> M:

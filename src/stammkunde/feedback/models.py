@@ -15,8 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from stammkunde.core.access import User, VisibleQuerySet
-from stammkunde.core.roles import is_internal
+from stammkunde.core.access import InternalOnlyQuerySet
 from stammkunde.customers.models import Channel, Customer
 
 
@@ -41,37 +40,34 @@ CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE})
 M = TypeVar("M", bound=models.Model)
 
 
-class InternalQuerySet(VisibleQuerySet[M]):
-    def visible_to(self, user: User) -> InternalQuerySet[M]:
-        """Surveys and answers are for internal staff; partners and strangers see nothing."""
-        return self.all() if is_internal(user) else self.none()
+# Surveys and answers are for internal staff; partners and strangers see nothing.
 
 
-class SurveyQuerySet(InternalQuerySet["Survey"]):
+class SurveyQuerySet(InternalOnlyQuerySet["Survey"]):
     pass
 
 
-class SurveyVersionQuerySet(InternalQuerySet["SurveyVersion"]):
+class SurveyVersionQuerySet(InternalOnlyQuerySet["SurveyVersion"]):
     pass
 
 
-class QuestionQuerySet(InternalQuerySet["Question"]):
+class QuestionQuerySet(InternalOnlyQuerySet["Question"]):
     pass
 
 
-class TriggerQuerySet(InternalQuerySet["Trigger"]):
+class TriggerQuerySet(InternalOnlyQuerySet["Trigger"]):
     pass
 
 
-class InvitationQuerySet(InternalQuerySet["Invitation"]):
+class InvitationQuerySet(InternalOnlyQuerySet["Invitation"]):
     pass
 
 
-class ResponseQuerySet(InternalQuerySet["Response"]):
+class ResponseQuerySet(InternalOnlyQuerySet["Response"]):
     pass
 
 
-class AnswerQuerySet(InternalQuerySet["Answer"]):
+class AnswerQuerySet(InternalOnlyQuerySet["Answer"]):
     pass
 
 

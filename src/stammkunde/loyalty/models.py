@@ -17,21 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from stammkunde.commerce.models import Order, Product, ProductCategory
-from stammkunde.core.access import User, VisibleQuerySet
-from stammkunde.core.roles import is_internal
+from stammkunde.core.access import InternalOnlyQuerySet
 from stammkunde.customers.models import Customer
 
 _M = TypeVar("_M", bound=models.Model)
 
 
-class InternalOnlyQuerySet(VisibleQuerySet[_M]):
-    def visible_to(self, user: User) -> InternalOnlyQuerySet[_M]:
-        """Internal staff see all loyalty data; partner agents and others none.
-
-        Customers reach their own account only through the signed self-service
-        link (``selectors.account_from_self_service_token``), never through this.
-        """
-        return self.all() if is_internal(user) else self.none()
+# Internal staff see all loyalty data (core.access.InternalOnlyQuerySet); customers reach
+# their own account only through the signed self-service link
+# (``selectors.account_from_self_service_token``), never through the access predicate.
 
 
 class LoyaltyProgram(models.Model):
