@@ -155,7 +155,7 @@ def main() -> None:
                 "-w",
                 str(args.workers),
                 "-k",
-                "gthread",
+                os.environ.get("BENCH_WORKER_CLASS", "gthread"),
                 "--threads",
                 str(args.threads),
                 "--log-level",

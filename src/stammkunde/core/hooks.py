@@ -20,6 +20,10 @@ HOOKS = {
     "return_created": "a return was stored (kwargs: ret)",
     "ticket_public_reply": "an agent's public reply was stored (kwargs: message)",
     "goodwill_granted": "a ticket's goodwill was granted or approved (kwargs: grant)",
+    "ticket_created": "a ticket was opened, by any channel (kwargs: ticket)",
+    "ticket_solved": "a ticket was marked solved (kwargs: ticket)",
+    "churn_risk_raised": "a customer's churn risk rose into a higher band (kwargs: score)",
+    "points_changed": "a loyalty booking changed an account's balance (kwargs: entry)",
 }
 
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}

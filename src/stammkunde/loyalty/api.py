@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -44,6 +45,17 @@ def _idempotency_key(request: Request) -> str:
             field_errors={"idempotency_key": ["Required."]},
         )
     return key
+
+
+def _pk(value: str) -> int:
+    """The account id from the URL; anything but a number is an unknown account (404)."""
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise Http404("Not found") from exc
+    if not 0 < number < 2**63:
+        raise Http404("Not found")
+    return number
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -146,9 +158,41 @@ class VoucherInput(serializers.Serializer):
     reference = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
 
 
+_CREATED_AT = serializers.DateTimeField()
+_AMOUNT = serializers.DecimalField(
+    max_digits=PointsEntry._meta.get_field("amount").max_digits,  # type: ignore[union-attr]
+    decimal_places=PointsEntry._meta.get_field("amount").decimal_places,  # type: ignore[union-attr]
+    allow_null=True,
+)
+
+
+def entry_payload(entry: PointsEntry) -> dict[str, Any]:
+    """What ``EntrySerializer`` gives for one entry, built directly.
+
+    The till posts one booking per sale; building a ModelSerializer per answer took a
+    third of a millisecond, the largest piece of the request after the database.
+    A test holds the two equal.
+    """
+    order = entry.order if entry.order_id else None
+    return {
+        "id": entry.pk,
+        "kind": entry.kind,
+        "points": entry.points,
+        "balance_after": entry.balance_after,
+        "created_at": _CREATED_AT.to_representation(entry.created_at),
+        "reason": entry.reason,
+        "order_number": order.number if order is not None else None,
+        "ticket_id": entry.ticket_id,
+        "campaign": entry.campaign,
+        "shortfall": entry.shortfall,
+        "amount": None if entry.amount is None else _AMOUNT.to_representation(entry.amount),
+        "idempotency_key": entry.idempotency_key,
+    }
+
+
 def _booking_response(booking: services.Booking) -> Response:
     body = {
-        "entry": EntrySerializer(booking.entry).data,
+        "entry": entry_payload(booking.entry),
         "balance": booking.balance,
         "replayed": booking.replayed,
     }
@@ -206,16 +250,12 @@ class LoyaltyAccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def earn(self, request: Request, pk: str) -> Response:
         """Credit points (e.g. a purchase at the till)."""
-        account = self._account()
         v = _valid(PointsInput, request)
-        if v["currency"] != account.program.currency:
-            raise ApplicationError(
-                "Wrong currency.", code="wrong_currency", field_errors={"currency": ["Only EUR."]}
-            )
         booking = services.points_earn(
-            account=account,
+            account=_pk(pk),
             points=v["points"],
             reason=v["reason"],
+            currency=v["currency"],
             idempotency_key=_idempotency_key(request),
             agent=request.user,
         )
@@ -225,12 +265,12 @@ class LoyaltyAccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def redeem(self, request: Request, pk: str) -> Response:
         """Spend points directly (a reward without a checkout)."""
-        account = self._account()
         v = _valid(PointsInput, request)
         booking = services.points_redeem(
-            account=account,
+            account=_pk(pk),
             points=v["points"],
             reason=v["reason"],
+            currency=v["currency"],
             idempotency_key=_idempotency_key(request),
             agent=request.user,
         )

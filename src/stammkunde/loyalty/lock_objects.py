@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from stammkunde.core.access import User, access_object
+
 from .models import LoyaltyAccount, Voucher
 
 
@@ -26,9 +28,15 @@ def accounts_for_update(pks: Iterable[int]) -> QuerySet[LoyaltyAccount]:
     )
 
 
-def account_for_update(pk: int) -> LoyaltyAccount:
-    """Lock and return one account (raises DoesNotExist)."""
-    return accounts_for_update([pk]).get()
+def account_for_update(pk: int, *, user: User | None = None) -> LoyaltyAccount:
+    """Lock and return one account (raises DoesNotExist).
+
+    With ``user`` the account must also be visible to that user (else Http404): the
+    visibility check and the lock are one query, which matters on the till's hot path.
+    """
+    if user is None:
+        return accounts_for_update([pk]).get()
+    return access_object(accounts_for_update([pk]), user, pk=pk)
 
 
 def voucher_for_update(code: str) -> Voucher | None:

@@ -28,6 +28,7 @@ from stammkunde.commerce.models import Order, Return
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError, ConflictError
+from stammkunde.core.hooks import hook_run
 from stammkunde.core.roles import goodwill_limit_of
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.models import Customer
@@ -168,6 +169,7 @@ def _append(
     if points:
         account.balance += points
         account.save(update_fields=["balance"])
+        hook_run("points_changed", entry=entry)
     return entry
 
 
@@ -194,10 +196,12 @@ def _lots_take(account: LoyaltyAccount, points: int, *, first: PointsLot | None 
     others = PointsLot.objects.filter(account=account, remaining__gt=0).order_by("earned_at", "id")
     if first is not None:
         others = others.exclude(pk=first.pk)
-    offset = 0
-    # Nothing is saved until the end, so offsets stay stable; most takes need one batch.
-    while taken < points and (batch := list(others[offset : offset + 100])):
+    offset, size = 0, 8
+    # Nothing is saved until the end, so offsets stay stable. Most takes need one or two
+    # lots, so the first batch is small and later ones grow.
+    while taken < points and (batch := list(others[offset : offset + size])):
         offset += len(batch)
+        size = min(size * 4, 500)
         for lot in batch:
             part = min(lot.remaining, points - taken)
             lot.remaining -= part
@@ -326,10 +330,14 @@ def account_enroll(
 # --- points ----------------------------------------------------------------------------------
 
 
+def _account_pk(account: LoyaltyAccount | int) -> int:
+    return account if isinstance(account, int) else int(account.pk)
+
+
 @transaction.atomic
 def points_earn(
     *,
-    account: LoyaltyAccount,
+    account: LoyaltyAccount | int,
     points: Any,
     idempotency_key: str,
     reason: str = "",
@@ -338,11 +346,18 @@ def points_earn(
     ticket_id: int | None = None,
     campaign: str = "",
     agent: User | None = None,
+    currency: str | None = None,
 ) -> Booking:
-    """Credit ``points`` as a new lot; a replay of ``idempotency_key`` books nothing."""
+    """Credit ``points`` as a new lot; a replay of ``idempotency_key`` books nothing.
+
+    With a signed-in ``agent`` the account must be visible to the agent (Http404
+    otherwise); ``currency``, when given, must be the program's.
+    """
     amount = points_parse(points)
     key = _key_check(idempotency_key)
-    locked = lock_objects.account_for_update(account.pk)
+    locked = lock_objects.account_for_update(_account_pk(account), user=_signed_in(agent))
+    if currency is not None:
+        _currency_check(locked.program.currency, currency)
     return _earn(
         locked,
         points=amount,
@@ -359,18 +374,24 @@ def points_earn(
 @transaction.atomic
 def points_redeem(
     *,
-    account: LoyaltyAccount,
+    account: LoyaltyAccount | int,
     points: Any,
     idempotency_key: str,
     reason: str = "",
     at: dt.datetime | None = None,
     order: Order | None = None,
     agent: User | None = None,
+    currency: str | None = None,
 ) -> Booking:
-    """Spend ``points`` from the oldest lots; refuses more than the balance."""
+    """Spend ``points`` from the oldest lots; refuses more than the balance.
+
+    ``agent`` and ``currency`` are checked as for ``points_earn``.
+    """
     amount = points_parse(points)
     key = _key_check(idempotency_key)
-    locked = lock_objects.account_for_update(account.pk)
+    locked = lock_objects.account_for_update(_account_pk(account), user=_signed_in(agent))
+    if currency is not None:
+        _currency_check(locked.program.currency, currency)
     if amount < locked.program.min_redeem_points:
         raise _fail(
             "points",
