@@ -206,6 +206,14 @@ def previous_scores(*, before: date, id_range: tuple[int, int] | None = None) ->
     return frame.set_index("customer_id")
 
 
+def risks_of_day(*, day: date, id_range: tuple[int, int] | None = None) -> pd.Series:
+    """Return the churn risks stored for ``day`` (index customer_id); empty unless re-scoring."""
+    rows = _in_range(CustomerScore.objects.filter(scored_at=day), id_range).values_list(
+        "customer_id", "churn_risk"
+    )
+    return pd.Series(dict(rows), dtype=np.float64)
+
+
 # ------------------------------------------------------------------ UI reads
 
 
@@ -306,6 +314,19 @@ def cohort_table(*, user: User, as_of: date, max_months: int = 12) -> pd.DataFra
 
 #: Risk bands of the customer list filter, matching the lifecycle cut-offs.
 RISK_BANDS = {"high": (0.9, 1.01), "medium": (0.75, 0.9), "low": (0.0, 0.75)}
+#: The band names from the lowest risk to the highest.
+RISK_BAND_ORDER = tuple(sorted(RISK_BANDS, key=lambda band: RISK_BANDS[band][0]))
+
+
+def risk_band_rank(risk: np.ndarray) -> np.ndarray:
+    """Return each churn risk's band as its index in ``RISK_BAND_ORDER``; NaN (unknown) gives -1.
+
+    Vectorised for the scoring chunks: the bands are the customer list's
+    ``RISK_BANDS`` (lower bound inclusive), so "raised" means what the list shows.
+    """
+    edges = [RISK_BANDS[band][0] for band in RISK_BAND_ORDER[1:]]
+    ranks = np.searchsorted(edges, risk, side="right")
+    return np.where(np.isnan(risk), -1, ranks)
 
 
 def phase_choices() -> list[tuple[str, str]]:

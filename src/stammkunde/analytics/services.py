@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from stammkunde.core.bulk import bulk_insert
+from stammkunde.core.hooks import hook_run
 from stammkunde.customers.models import Customer
 
 from . import selectors
@@ -249,6 +251,7 @@ def chunk_score_write(
     # this chunk, and a 20,000-element IN list costs seconds to build and parse.
     in_range = {"customer_id__gte": id_range[0], "customer_id__lte": id_range[1]}
     with transaction.atomic():
+        replaced = selectors.risks_of_day(day=as_of, id_range=id_range).reindex(scores.index)
         CustomerScore.objects.filter(scored_at=as_of, **in_range).delete()
         PhaseChange.objects.filter(changed_on=as_of, **in_range).delete()
         if latest:
@@ -290,7 +293,52 @@ def chunk_score_write(
         )
         if latest:
             _value_classes_copy(as_of=as_of, id_range=id_range)
+            raised = _risk_raises(as_of=as_of, scores=scores, previous=previous, replaced=replaced)
+            if raised:
+                # dataio sends them as one "churn_risk.raised" webhook per chunk (core.hooks).
+                hook_run("churn_risk_raised", scores=raised)
     return len(ids)
+
+
+@dataclass(frozen=True)
+class ChurnRiskRaise:
+    """A customer whose churn risk rose into a higher band (hook ``churn_risk_raised``)."""
+
+    customer_id: int
+    scored_at: date
+    from_band: str
+    to_band: str
+    from_risk: float
+    to_risk: float
+
+
+def _risk_raises(
+    *, as_of: date, scores: pd.DataFrame, previous: pd.DataFrame, replaced: pd.Series
+) -> list[ChurnRiskRaise]:
+    """Return the customers whose risk band is higher than at their previous score.
+
+    A first score raises nothing (as with the events), and a re-run of the same
+    day announces no rise twice: the band of the score it replaces counts as
+    already announced.
+    """
+    old = previous["churn_risk"].to_numpy(dtype=np.float64)
+    new = scores["churn_risk"].to_numpy(dtype=np.float64)
+    old_rank = selectors.risk_band_rank(old)
+    new_rank = selectors.risk_band_rank(new)
+    announced = np.maximum(old_rank, selectors.risk_band_rank(replaced.to_numpy(np.float64)))
+    ids = scores.index.to_numpy()
+    bands = selectors.RISK_BAND_ORDER
+    return [
+        ChurnRiskRaise(
+            customer_id=int(ids[i]),
+            scored_at=as_of,
+            from_band=bands[old_rank[i]],
+            to_band=bands[new_rank[i]],
+            from_risk=round(float(old[i]), 4),
+            to_risk=round(float(new[i]), 4),
+        )
+        for i in np.flatnonzero((old_rank >= 0) & (new_rank > announced))
+    ]
 
 
 def _value_classes_copy(*, as_of: date, id_range: tuple[int, int]) -> None:

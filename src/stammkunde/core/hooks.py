@@ -22,7 +22,10 @@ HOOKS = {
     "goodwill_granted": "a ticket's goodwill was granted or approved (kwargs: grant)",
     "ticket_created": "a ticket was opened, by any channel (kwargs: ticket)",
     "ticket_solved": "a ticket was marked solved (kwargs: ticket)",
-    "churn_risk_raised": "a customer's churn risk rose into a higher band (kwargs: score)",
+    "churn_risk_raised": (
+        "customers' churn risk rose into a higher band, one call per scoring chunk "
+        "(kwargs: scores, a list of analytics.services.ChurnRiskRaise)"
+    ),
     "points_changed": "a loyalty booking changed an account's balance (kwargs: entry)",
 }
 

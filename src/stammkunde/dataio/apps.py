@@ -14,6 +14,16 @@ class DataioConfig(AppConfig):
 
         register_nav(NavItem(_("Import/Export"), "dataio:home", may_import, 80))
 
+        from stammkunde.core.hooks import hook_register
+
+        from .services import webhook_events
+
+        # Lower apps announce these through core.hooks; they go out as webhooks.
+        hook_register("ticket_created", webhook_events.ticket_created_emit)
+        hook_register("ticket_solved", webhook_events.ticket_solved_emit)
+        hook_register("points_changed", webhook_events.points_changed_emit)
+        hook_register("churn_risk_raised", webhook_events.churn_risk_raised_emit)
+
         from stammkunde.celery import app
 
         # Celery beat sends due webhook retries every 30 s (see docs/data-in-out.md).

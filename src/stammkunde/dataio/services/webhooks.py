@@ -8,12 +8,14 @@ reject old timestamps (replays).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -42,6 +44,8 @@ BASE_DELAY = timedelta(seconds=30)
 TIMEOUT_SECONDS = 10
 LEASE = timedelta(minutes=5)
 
+Payload = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
     """Return the signature header value for ``body`` sent at ``timestamp``."""
@@ -54,33 +58,63 @@ def backoff(attempts: int) -> timedelta:
     return BASE_DELAY * (2 ** max(0, attempts - 1))
 
 
-def webhook_emit(*, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
+def webhook_subscribers(event: str) -> list[int]:
+    """Return the ids of the active subscriptions that want ``event``, in one small query.
+
+    Every loyalty booking asks this (hundreds per second at the till), nearly
+    always to learn that nobody subscribes. The statement is therefore written
+    out: compiling the ORM query cost 140 µs (SQLite) to 200 µs (PostgreSQL) of
+    CPU per call, this costs a fraction (bench/bench_webhook_emit.py). The few
+    rows' event lists are matched here, as SQLite has no JSON containment.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_subscribers_sql(), [True])
+        rows = cursor.fetchall()
+    wanted = []
+    for pk, events in rows:
+        names = json.loads(events) if isinstance(events, str | bytes) else events
+        if event in names or "*" in names:
+            wanted.append(pk)
+    return wanted
+
+
+@functools.cache
+def _subscribers_sql() -> str:
+    meta, quote = WebhookSubscription._meta, connection.ops.quote_name
+    columns = {f.name: quote(f.column) for f in meta.concrete_fields if f.column}
+    return (
+        f"SELECT {columns['id']}, {columns['events']} FROM {quote(meta.db_table)}"
+        f" WHERE {columns['active']} = %s"
+    )
+
+
+def webhook_emit(*, event: str, payload: Payload) -> list[WebhookDelivery]:
     """Queue ``event`` for every active subscription; sending starts after commit.
 
     Call it from any service inside its transaction: the deliveries are rows
     of that transaction (rolled back with it) and the HTTP requests run only
-    after the commit, never inside it. Raises ApplicationError for unknown events.
+    after the commit, never inside it. ``payload`` may be a function that
+    returns it, so that hot paths build it (and run its queries) only when a
+    subscription wants the event. Without one, the call costs one small query.
+    Raises ApplicationError for unknown events.
     """
     if event not in EVENTS:
         raise ApplicationError(f"Unknown webhook event “{event}”.", code="webhook_event")
-    subscriptions = [
-        s
-        for s in WebhookSubscription.objects.filter(active=True)
-        if event in s.events or "*" in s.events
-    ]
-    if not subscriptions:
+    subscription_ids = webhook_subscribers(event)
+    if not subscription_ids:
         return []
     now = timezone.now()
+    data = payload() if callable(payload) else payload
     envelope = json.loads(
         json.dumps(
-            {"event": event, "occurred_at": now.isoformat(), "data": payload},
+            {"event": event, "occurred_at": now.isoformat(), "data": data},
             cls=DjangoJSONEncoder,
         )
     )
     deliveries = WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(subscription=s, event=event, payload=envelope, next_attempt_at=now)
-            for s in subscriptions
+            WebhookDelivery(subscription_id=pk, event=event, payload=envelope, next_attempt_at=now)
+            for pk in subscription_ids
         ]
     )
     _enqueue([d.pk for d in deliveries])

@@ -228,6 +228,8 @@ def ticket_create(
         direction=Interaction.Direction.INBOUND,
     )
     _mark_earlier_not_fcr(ticket, now=now)
+    # Every channel (mail, web form, phone, survey follow-up, split) opens tickets here.
+    hook_run("ticket_created", ticket=ticket)
     return ticket
 
 
@@ -310,6 +312,8 @@ def _transition(ticket: Ticket, new: str, *, actor: User | None, now: datetime) 
         actor=actor,
         at=now,
     )
+    if new == Status.SOLVED:
+        hook_run("ticket_solved", ticket=ticket)
 
 
 @transaction.atomic
