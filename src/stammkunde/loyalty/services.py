@@ -28,6 +28,7 @@ from stammkunde.commerce.models import Order, Return
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError, ConflictError
+from stammkunde.core.fastrows import row_insert, row_update, row_value, rows_fetch
 from stammkunde.core.hooks import hook_run
 from stammkunde.core.roles import goodwill_limit_of
 from stammkunde.core.sequences import counter_next
@@ -144,9 +145,13 @@ def expiry_date(program: LoyaltyProgram, earned_at: dt.datetime) -> dt.date | No
 
 def _replay(account: LoyaltyAccount, key: str, *, kind: str, points: int | None) -> Booking | None:
     """Return the first booking for ``key``; a different request under it is a conflict."""
-    found = PointsEntry.objects.filter(account=account, idempotency_key=key).first()
-    if found is None:
+    # Runs on every booking; the lean statement keeps the till API fast (docs/loyalty.md).
+    found_id = row_value(
+        PointsEntry, "id", "r.account_id = %s AND r.idempotency_key = %s", [account.pk, key]
+    )
+    if found_id is None:
         return None
+    found = PointsEntry.objects.get(pk=found_id)
     if found.kind != kind or (points is not None and found.points != points):
         raise ConflictError(
             "This idempotency key was used for a different booking.", code="idempotency_key_reused"
@@ -157,30 +162,34 @@ def _replay(account: LoyaltyAccount, key: str, *, kind: str, points: int | None)
 def _append(
     account: LoyaltyAccount, *, kind: str, points: int, at: dt.datetime, key: str, **cause: Any
 ) -> PointsEntry:
-    entry = PointsEntry.objects.create(
-        account=account,
-        kind=kind,
-        points=points,
-        created_at=at,
-        idempotency_key=key,
-        balance_after=account.balance + points,
-        **cause,
+    entry = row_insert(
+        PointsEntry(
+            account=account,
+            kind=kind,
+            points=points,
+            created_at=at,
+            idempotency_key=key,
+            balance_after=account.balance + points,
+            **cause,
+        )
     )
     if points:
         account.balance += points
-        account.save(update_fields=["balance"])
+        row_update(account, ["balance"])
         hook_run("points_changed", entry=entry)
     return entry
 
 
 def _lot_open(account: LoyaltyAccount, entry: PointsEntry) -> PointsLot:
-    return PointsLot.objects.create(
-        account=account,
-        entry=entry,
-        earned_at=entry.created_at,
-        points=entry.points,
-        remaining=entry.points,
-        expires_on=expiry_date(account.program, entry.created_at),
+    return row_insert(
+        PointsLot(
+            account=account,
+            entry=entry,
+            earned_at=entry.created_at,
+            points=entry.points,
+            remaining=entry.points,
+            expires_on=expiry_date(account.program, entry.created_at),
+        )
     )
 
 
@@ -193,13 +202,17 @@ def _lots_take(account: LoyaltyAccount, points: int, *, first: PointsLot | None 
         first.remaining -= part
         taken += part
         changed.append(first)
-    others = PointsLot.objects.filter(account=account, remaining__gt=0).order_by("earned_at", "id")
+    where, params = "r.account_id = %s AND r.remaining > 0", [account.pk]
     if first is not None:
-        others = others.exclude(pk=first.pk)
+        where, params = where + " AND r.id <> %s", [account.pk, first.pk]
     offset, size = 0, 8
     # Nothing is saved until the end, so offsets stay stable. Most takes need one or two
     # lots, so the first batch is small and later ones grow.
-    while taken < points and (batch := list(others[offset : offset + size])):
+    while taken < points and (
+        batch := rows_fetch(
+            PointsLot, where, params, order_by="r.earned_at, r.id", limit=size, offset=offset
+        )
+    ):
         offset += len(batch)
         size = min(size * 4, 500)
         for lot in batch:
@@ -209,13 +222,21 @@ def _lots_take(account: LoyaltyAccount, points: int, *, first: PointsLot | None 
             changed.append(lot)
             if taken == points:
                 break
-    PointsLot.objects.bulk_update(changed, ["remaining"])
+    if len(changed) <= 3:
+        for lot in changed:
+            row_update(lot, ["remaining"])
+    else:
+        PointsLot.objects.bulk_update(changed, ["remaining"])
     return taken
 
 
 def _expire_due(account: LoyaltyAccount, today: dt.date, at: dt.datetime) -> int:
     """Book one expiry entry per lot whose date has passed; return the points expired."""
     total = 0
+    # Nearly always nothing is due: ask with one lean statement before loading lots.
+    due = "r.account_id = %s AND r.remaining > 0 AND r.expires_on < %s"
+    if row_value(PointsLot, "id", due, [account.pk, today]) is None:
+        return 0
     for lot in PointsLot.objects.filter(
         account=account, remaining__gt=0, expires_on__lt=today
     ).order_by("expires_on", "earned_at", "id"):

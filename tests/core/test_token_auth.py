@@ -1,0 +1,87 @@
+"""Token authentication: the lean two-statement path answers as DRF's own would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from stammkunde.core.roles import access_prime, roles_of
+from tests.loyalty.factories import account
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: Any) -> APIClient:
+    return APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+
+def _earn(client: APIClient, acc: Any, key: str = "k1") -> Any:
+    return client.post(
+        f"/api/loyalty/accounts/{acc.pk}/earn/",
+        {"points": 10},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_a_cashier_token_books(agent) -> None:
+    acc = account()
+    response = _earn(_client(agent), acc)
+    assert response.status_code == 201, response.content
+    assert response.json()["balance"] == 10
+
+
+def test_an_unknown_token_is_401() -> None:
+    acc = account()
+    response = _earn(APIClient(HTTP_AUTHORIZATION="Token " + "0" * 40), acc)
+    assert response.status_code == 401
+    assert acc.entries.count() == 0
+
+
+def test_a_deactivated_users_token_is_401(agent) -> None:
+    acc = account()
+    client = _client(agent)
+    get_user_model().objects.filter(pk=agent.pk).update(is_active=False)
+    assert _earn(client, acc).status_code == 401
+    assert acc.entries.count() == 0
+
+
+def test_a_read_only_role_may_look_but_not_book(make_user) -> None:
+    acc = account()
+    client = _client(make_user("analyst"))
+    assert client.get(f"/api/loyalty/accounts/{acc.pk}/").status_code == 200
+    assert _earn(client, acc).status_code == 403
+    assert acc.entries.count() == 0
+
+
+def test_a_partner_agent_does_not_see_loyalty_accounts(partner_agent) -> None:
+    acc = account()
+    client = _client(partner_agent)
+    assert _earn(client, acc).status_code in (403, 404)
+    assert acc.entries.count() == 0
+
+
+@pytest.mark.parametrize("roles", [(), ("agent",), ("analyst", "marketing"), ("partner_agent",)])
+def test_access_prime_caches_what_django_would_load(make_user, partner, roles) -> None:
+    # given a user with roles and one permission of their own
+    extra = {"partner": partner} if "partner_agent" in roles else {}
+    user = make_user(*roles, **extra)
+    user.user_permissions.add(Permission.objects.get(codename="delete_customer"))
+    fresh = get_user_model().objects.get(pk=user.pk)
+    expected_perms = ModelBackend().get_all_permissions(fresh)
+    expected_roles = roles_of(get_user_model().objects.get(pk=user.pk))
+
+    # when
+    primed = get_user_model().objects.get(pk=user.pk)
+    access_prime(primed)
+
+    # then
+    assert primed._perm_cache == expected_perms
+    assert "customers.delete_customer" in primed._perm_cache
+    assert roles_of(primed) == expected_roles == frozenset(roles)
