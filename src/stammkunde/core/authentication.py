@@ -23,7 +23,7 @@ class TokenAuthentication(DrfTokenAuthentication):
         found = rows_fetch(self.get_model(), "r.key = %s", [key], join="user")
         if not found:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        token = found[0]
+        token: Any = found[0]
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         access_prime(token.user)
