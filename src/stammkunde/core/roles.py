@@ -90,7 +90,8 @@ def access_prime(user: AbstractBaseUser) -> None:
     """
     from django.contrib.auth import get_user_model
     from django.contrib.contenttypes.models import ContentType
-    from django.db import connection
+
+    from .fastrows import statement_run
 
     user_model: Any = get_user_model()
     user_groups = user_model.groups.through._meta.db_table
@@ -111,9 +112,7 @@ def access_prime(user: AbstractBaseUser) -> None:
           JOIN {ctype} ct ON ct.id = p.content_type_id
          WHERE up.user_id = %s
     """  # noqa: S608  (table names from model metadata, values as parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk])
-        rows = cursor.fetchall()
+    rows = statement_run("default", sql, [user.pk, user.pk], "all")
     names = {name for name, _, _ in rows if name is not None}
     if getattr(user, "is_superuser", False):
         names.add(ADMIN)

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from stammkunde.core.access import User
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.fastrows import statement_run
 
 from ..models import WebhookDelivery, WebhookSubscription
 
@@ -67,9 +68,7 @@ def webhook_subscribers(event: str) -> list[int]:
     CPU per call, this costs a fraction (bench/bench_webhook_emit.py). The few
     rows' event lists are matched here, as SQLite has no JSON containment.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_subscribers_sql(), [True])
-        rows = cursor.fetchall()
+    rows = statement_run("default", _subscribers_sql(), [True], "all")
     wanted = []
     for pk, events in rows:
         names = json.loads(events) if isinstance(events, str | bytes) else events
