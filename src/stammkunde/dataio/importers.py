@@ -205,11 +205,24 @@ class Importer:
     # Targets of which at least one must be present (e.g. customer by id or number).
     one_of: tuple[tuple[str, ...], ...] = ()
     group_by: str | None = None  # rows with equal values of this field form one record
+    # With ``prepare`` (reads), ``check`` (rules, no database) and ``write_checked``
+    # (writes), the runner checks the next batch while the previous one is written.
+    pipelined = False
 
     def __init__(self, context: Context) -> None:
         self.ctx = context
 
     def process(self, rows: list[Row], *, write: bool) -> BatchOutcome:
+        raise NotImplementedError
+
+    # The three steps of ``process`` for a ``pipelined`` importer.
+    def prepare(self, rows: list[Row]) -> Any:
+        raise NotImplementedError
+
+    def check(self, rows: list[Row], found: Any, previous: Any) -> Any:
+        raise NotImplementedError
+
+    def write_checked(self, checked: Any, *, write: bool) -> BatchOutcome:
         raise NotImplementedError
 
     def _audit(self, action: str, object_type: str, ids: list[tuple[int, int | None]]) -> None:
@@ -722,6 +735,18 @@ _ORDER_CHANNEL_TO_CONTACT: dict[str, str] = {
 
 
 @dataclass
+class _OrderLookups:
+    """What ``OrderImporter.check`` needs from the database for one batch."""
+
+    by_ext: dict[str, int]
+    by_num: dict[str, int]
+    first_purchase: dict[int, datetime | None]
+    products: dict[str, tuple[int, Decimal]]
+    stored: dict[str, dict[str, Any]]
+    numbers_taken: set[str]
+
+
+@dataclass
 class _OrderPlan:
     key: str
     rows: list[Row]
@@ -732,6 +757,22 @@ class _OrderPlan:
     status: str
     lines: list[tuple[int, int, Decimal, Decimal]]  # product id, quantity, unit price, total
     total: Decimal
+
+
+@dataclass
+class _OrderCheck:
+    """A checked batch: its outcome and the orders to create or update."""
+
+    outcome: BatchOutcome
+    new: list[_OrderPlan]
+    changed: list[_OrderPlan]
+    first_purchase: dict[int, datetime | None]
+
+    def as_stored(self) -> dict[str, dict[str, Any]]:
+        """The new orders as the next batch's lookup will find them once written."""
+        return {
+            p.key: {"number": p.number, "status": p.status, "channel": p.channel} for p in self.new
+        }
 
 
 class OrderImporter(Importer):
@@ -747,6 +788,7 @@ class OrderImporter(Importer):
 
     kind = "orders"
     group_by = "external_id"
+    pipelined = True
     fields = (
         FieldSpec(
             "external_id",
@@ -898,23 +940,51 @@ class OrderImporter(Importer):
         )
 
     def process(self, rows: list[Row], *, write: bool) -> BatchOutcome:
-        out = BatchOutcome()
-        groups = _collapse(rows, "external_id")
-        self._first_purchase: dict[int, datetime | None] = {}
-        by_ext, by_num = _customer_ids(rows, self._first_purchase)
-        products = self._products({r.values["sku"] for r in rows})
+        return self.write_checked(self.check(rows, self.prepare(rows), None), write=write)
+
+    def prepare(self, rows: list[Row]) -> _OrderLookups:
+        """Read what checking the batch needs: customers, products, stored orders, numbers."""
+        heads = {r.values["external_id"]: r.values for r in reversed(rows)}
+        first_purchase: dict[int, datetime | None] = {}
+        by_ext, by_num = _customer_ids(rows, first_purchase)
         stored = sql.values_by_key(
-            Order, key="external_id", keys=list(groups), fields=["number", "status", "channel"]
+            Order, key="external_id", keys=list(heads), fields=["number", "status", "channel"]
         )
-        plans = [
-            p for k, g in groups.items() if (p := self._plan(k, g, by_ext, by_num, products, out))
-        ]
         numbers_taken = sql.values_by_key(
             Order,
             key="number",
-            keys=[p.number for p in plans if p.key not in stored],
+            keys=[v.get("number") or k for k, v in heads.items() if k not in stored],
             fields=["external_id"],
         )
+        return _OrderLookups(
+            by_ext=by_ext,
+            by_num=by_num,
+            first_purchase=first_purchase,
+            products=dict(self._products({r.values["sku"] for r in rows})),
+            stored=stored,
+            numbers_taken=set(numbers_taken),
+        )
+
+    def check(
+        self, rows: list[Row], found: _OrderLookups, previous: _OrderCheck | None
+    ) -> _OrderCheck:
+        """Apply the rules to a batch; no database access (runs beside the previous write).
+
+        ``previous`` is the check of the batch before, whose new orders may not
+        be written yet when ``found`` was read: they count as stored.
+        """
+        out = BatchOutcome()
+        groups = _collapse(rows, "external_id")
+        stored = found.stored
+        numbers_taken = found.numbers_taken
+        if previous is not None:
+            stored = {**previous.as_stored(), **stored}
+            numbers_taken = numbers_taken | {p.number for p in previous.new}
+        plans = [
+            p
+            for k, g in groups.items()
+            if (p := self._plan(k, g, found.by_ext, found.by_num, found.products, out))
+        ]
         new: list[_OrderPlan] = []
         changed: list[_OrderPlan] = []
         numbers_in_batch: set[str] = set()
@@ -937,8 +1007,57 @@ class OrderImporter(Importer):
                 out.updated += len(plan.rows)
             else:
                 out.unchanged += len(plan.rows)
+        return _OrderCheck(out, new, changed, found.first_purchase)
+
+    def write_checked(self, checked: _OrderCheck, *, write: bool) -> BatchOutcome:
+        """Write a checked batch (unless ``write`` is false); return its outcome."""
+        out, new, changed = checked.outcome, checked.new, checked.changed
         if not write or not (new or changed):
             return out
+        with sql.foreign_keys_checked_per_batch(
+            self._set_based_checks(), self._references(new + changed)
+        ):
+            ids = self._write(new, changed, checked.first_purchase)
+        out.events["order.imported"] = [
+            {
+                "id": ids[p.key],
+                "external_id": p.key,
+                "number": p.number,
+                "customer_id": p.customer_id,
+                "total": str(p.total),
+                "currency": "EUR",
+            }
+            for p in new
+        ]
+        return out
+
+    def _set_based_checks(self) -> bool:
+        """Whether foreign keys are checked once per batch instead of once per row (asked once)."""
+        cache = self.ctx.cache
+        if "set_based_checks" not in cache:
+            cache["set_based_checks"] = sql.set_based_checks_allowed(
+                [Order, OrderLine, Interaction, Customer]
+            )
+        return bool(cache["set_based_checks"])
+
+    def _references(self, plans: list[_OrderPlan]) -> dict[Any, Any]:
+        """The rows that the batch's orders, lines and timeline entries refer to."""
+        references: dict[Any, Any] = {
+            Customer: {p.customer_id for p in plans},
+            Product: {line[0] for p in plans for line in p.lines},
+            ContentType: [ContentType.objects.get_for_model(Order).pk],
+        }
+        if self.ctx.actor_id is not None:
+            references[Interaction._meta.get_field("actor").related_model] = [self.ctx.actor_id]
+        return references
+
+    def _write(
+        self,
+        new: list[_OrderPlan],
+        changed: list[_OrderPlan],
+        first_purchase: dict[int, datetime | None],
+    ) -> dict[str, int]:
+        """Upsert the orders, insert the new orders' lines and timeline entries; return ids."""
         ids = sql.upsert(
             Order,
             key="external_id",
@@ -958,51 +1077,76 @@ class OrderImporter(Importer):
             ],
             update=["status", "channel"],
         )
-        if new:
-            bulk_insert(
+        if not new:
+            return ids
+        columns = ["order_id", "product_id", "quantity", "unit_price", "line_total"]
+        if connection.vendor == "postgresql":
+            sql.copy_text(
                 OrderLine,
-                ["order_id", "product_id", "quantity", "unit_price", "line_total"],
-                ((ids[p.key], *line) for p in new for line in p.lines),
+                columns,
+                "".join(
+                    [
+                        f"{order_id}\t{product}\t{quantity}\t{price}\t{total}\n"
+                        for p in new
+                        for order_id in (ids[p.key],)
+                        for product, quantity, price, total in p.lines
+                    ]
+                ),
             )
-            self._after_new_orders(new, ids)
-        out.events["order.imported"] = [
-            {
-                "id": ids[p.key],
-                "external_id": p.key,
-                "number": p.number,
-                "customer_id": p.customer_id,
-                "total": str(p.total),
-                "currency": "EUR",
-            }
-            for p in new
-        ]
-        return out
+        else:
+            bulk_insert(OrderLine, columns, ((ids[p.key], *line) for p in new for line in p.lines))
+        self._after_new_orders(new, ids, first_purchase)
+        return ids
 
-    def _after_new_orders(self, new: list[_OrderPlan], ids: dict[str, int]) -> None:
+    def _after_new_orders(
+        self,
+        new: list[_OrderPlan],
+        ids: dict[str, int],
+        stored: dict[int, datetime | None],
+    ) -> None:
         """Set first purchase dates (one statement) and put the orders on the timelines."""
         first: dict[int, datetime] = {}
         for p in new:
             if p.customer_id not in first or p.ordered_at < first[p.customer_id]:
                 first[p.customer_id] = p.ordered_at
-        # Only customers whose first purchase moves back are written.
-        stored = self._first_purchase
+        # Only customers whose first purchase moves back are written (the statement checks too).
         customer_first_purchase_mark(
             {c: at for c, at in first.items() if stored.get(c) is None or at < stored[c]}  # type: ignore[operator]
         )
         order_type = ContentType.objects.get_for_model(Order).pk
+        columns = [
+            "customer_id",
+            "occurred_at",
+            "channel",
+            "direction",
+            "kind",
+            "summary",
+            "source_type_id",
+            "source_id",
+            "actor_id",
+        ]
+        if connection.vendor == "postgresql":
+            actor = "\\N" if self.ctx.actor_id is None else str(self.ctx.actor_id)
+            channels = {k: str(v) for k, v in _ORDER_CHANNEL_TO_CONTACT.items()}
+            web, inbound = str(Channel.WEB.value), str(Interaction.Direction.INBOUND.value)
+            escape = sql.copy_escape
+            sql.copy_text(
+                Interaction,
+                columns,
+                "".join(
+                    [
+                        f"{p.customer_id}\t{p.ordered_at.isoformat()}\t"
+                        f"{channels.get(p.channel, web)}\t{inbound}\tpurchase\t"
+                        f"Order {escape(p.number)}: {p.total} EUR\t{order_type}\t"
+                        f"{ids[p.key]}\t{actor}\n"
+                        for p in new
+                    ]
+                ),
+            )
+            return
         bulk_insert(
             Interaction,
-            [
-                "customer_id",
-                "occurred_at",
-                "channel",
-                "direction",
-                "kind",
-                "summary",
-                "source_type_id",
-                "source_id",
-                "actor_id",
-            ],
+            columns,
             (
                 (
                     p.customer_id,
@@ -1027,12 +1171,14 @@ def customer_first_purchase_mark(first: dict[int, datetime]) -> None:
     table = connection.ops.quote_name(Customer._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            ids, ids_param = sql.any_of(list(first), cast="bigint")
+            ats, ats_param = sql.any_of([at.isoformat() for at in first.values()], "timestamptz")
             cursor.execute(
                 f"UPDATE {table} c SET first_purchase_at = v.at "
-                f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
+                f"FROM unnest({ids}, {ats}) AS v(id, at) "
                 f"WHERE c.id = v.id "
                 f"AND (c.first_purchase_at IS NULL OR c.first_purchase_at > v.at)",
-                [list(first), list(first.values())],
+                [ids_param, ats_param],
             )
             return
     adapt = connection.ops.adapt_datetimefield_value

@@ -16,11 +16,15 @@ creates/updates are exactly what a real run would do.
 from __future__ import annotations
 
 import csv
+import gc
 import json
+import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +39,22 @@ from stammkunde.core.access import User, acting_user
 from stammkunde.core.errors import ApplicationError
 
 from ..exports_format import neutralise
-from ..importers import IMPORTERS, Context, Importer, Row, RowIssue, normalize_header
+from ..importers import (
+    IMPORTERS,
+    BatchOutcome,
+    Context,
+    Importer,
+    Row,
+    RowIssue,
+    normalize_header,
+)
 from ..models import ImportJob, ImportSource, Kind
 from ..readers import FileError, Table, open_table
 from ..values import CellError
 from .webhooks import webhook_emit
 
 BATCH_SIZE = 5000
+PREFETCH = 2  # parsed batches waiting for the writer
 MAX_STORED_ERRORS = 500
 ProgressCallback = Callable[[int, float], None]
 
@@ -284,14 +297,15 @@ def import_file(
             on_progress,
             single_transaction,
         )
-        if single_transaction:
-            with transaction.atomic():
-                _relax_commit()
+        with _few_collections():
+            if single_transaction:
+                with transaction.atomic():
+                    _relax_commit()
+                    runner.run()
+                    if dry_run or result.failed:
+                        transaction.set_rollback(True)
+            else:
                 runner.run()
-                if dry_run or result.failed:
-                    transaction.set_rollback(True)
-        else:
-            runner.run()
         result.report_path = report.close()
     finally:
         table.close()
@@ -303,6 +317,76 @@ def import_file(
         result.message = "Dry run: nothing was written."
     result.seconds = time.perf_counter() - started
     return result
+
+
+_DONE = object()
+
+
+@contextmanager
+def _in_background(items: Iterator[Any], depth: int) -> Iterator[Iterator[Any]]:
+    """Run ``items`` in a worker thread, ``depth`` results ahead of the consumer.
+
+    The worker must not touch the database (connections are per thread). Its
+    exceptions (e.g. FileError for a broken file) are raised in the consumer;
+    leaving the block early stops the worker before the file is closed.
+    """
+    results: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failure(exc))
+            return
+        put(_DONE)
+
+    def consume() -> Iterator[Any]:
+        while (item := results.get()) is not _DONE:
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+
+    worker = threading.Thread(target=work, name="dataio-parse", daemon=True)
+    worker.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        worker.join()
+
+
+@dataclass
+class _Failure:
+    exc: BaseException
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Keep the cyclic garbage collector off the objects that existed before the import.
+
+    Each full collection walks every object of the process (Django, all apps:
+    about a million); an import allocates enough rows to trigger hundreds of
+    them, which cost a third of the importer's CPU time. ``gc.freeze`` moves
+    the existing objects out of the collector's generations for the duration
+    (the new rows are collected as usual).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _relax_commit() -> None:
@@ -360,23 +444,92 @@ class _Runner:
         return found
 
     def run(self) -> None:
+        """Parse in a second thread while this one checks and writes the previous batch.
+
+        The database calls release the GIL, so reading and parsing the next
+        batch overlaps with PostgreSQL's work on the current one. At most
+        ``PREFETCH`` parsed batches wait, so memory stays flat.
+        """
+        with _in_background(self._batches(), PREFETCH) as batches:
+            if self.importer.pipelined:
+                self._run_pipelined(batches)
+                return
+            for batch in batches:
+                good, failures = self._split(batch)
+                self._finish(len(batch), failures, good, self.importer.process)
+
+    def _run_pipelined(self, batches: Iterator[list[tuple[Row, list[RowIssue]]]]) -> None:
+        """Check batch n+1 in a worker thread while batch n is written.
+
+        Per batch: ``prepare`` (reads, this thread) → ``check`` (rules, worker)
+        → ``write_checked`` (this thread). Batch n+1 is read before batch n is
+        written, so its check gets batch n's check: orders created there count
+        as stored. If the database refuses batch n, batch n+1 is read and
+        checked again.
+        """
+        importer = self.importer
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataio-check") as worker:
+            pending: tuple[int, list[Any], list[Row], Any] | None = None
+            for batch in batches:
+                good, failures = self._split(batch)
+                before = pending[3].result() if pending and pending[3] else None
+                checking = (
+                    worker.submit(importer.check, good, importer.prepare(good), before)
+                    if good
+                    else None
+                )
+                if pending and not self._finish_checked(pending, before) and good:
+                    checking = worker.submit(importer.check, good, importer.prepare(good), None)
+                pending = (len(batch), failures, good, checking)
+            if pending:
+                last = pending[3].result() if pending[3] else None
+                self._finish_checked(pending, last)
+
+    def _finish_checked(self, pending: tuple[int, list[Any], list[Row], Any], checked: Any) -> bool:
+        size, failures, good, _ = pending
+        return self._finish(
+            size,
+            failures,
+            good,
+            lambda rows, write: self.importer.write_checked(checked, write=write),
+        )
+
+    def _finish(
+        self,
+        size: int,
+        failures: list[tuple[Row, RowIssue, bool]],
+        good: list[Row],
+        process: Callable[..., BatchOutcome],
+    ) -> bool:
+        """Report a batch's bad rows, write its good ones; False if the database refused them."""
+        self.result.rows_read += size
+        for row, issue, counted in failures:
+            if counted:
+                self._fail(row, issue)
+            else:
+                self._note(issue)
+        written = self._process(good, process) if good else True
+        if self.on_progress:
+            self.on_progress(self.result.rows_read, self.table.fraction())
+        return written
+
+    def _batches(self) -> Iterator[list[tuple[Row, list[RowIssue]]]]:
+        """Yield parsed rows in batches; the rows of one group never straddle two batches."""
         importer = type(self.importer)
         group_by = importer.group_by
         batch: list[tuple[Row, list[RowIssue]]] = []
         last_key: Any = object()
+        comma = self.table.decimal_comma
         for line, raw in _records(self.table, self.importer.kind):
-            row, issues = _parse(
-                importer, line, raw, self._mapping_for(raw), self.table.decimal_comma
-            )
-            self.result.rows_read += 1
+            row, issues = _parse(importer, line, raw, self._mapping_for(raw), comma)
             key = row.values.get(group_by) if group_by else None
             if len(batch) >= self.batch_size and (group_by is None or key != last_key):
-                self._flush(batch)
+                yield batch
                 batch = []
             batch.append((row, issues))
             last_key = key
         if batch:
-            self._flush(batch)
+            yield batch
 
     def _fail(self, row: Row, issue: RowIssue) -> None:
         self.result.failed += 1
@@ -391,15 +544,18 @@ class _Runner:
             )
         self.report.write(row, issue)
 
-    def _flush(self, batch: list[tuple[Row, list[RowIssue]]]) -> None:
+    def _split(
+        self, batch: list[tuple[Row, list[RowIssue]]]
+    ) -> tuple[list[Row], list[tuple[Row, RowIssue, bool]]]:
+        """Return the rows to check and the failures (row, issue, counts as a failed row)."""
         group_by = type(self.importer).group_by
         bad_groups: dict[Any, int] = {}
         good: list[Row] = []
+        failures: list[tuple[Row, RowIssue, bool]] = []
         for row, issues in batch:
             if issues:
-                self._fail(row, issues[0])
-                for issue in issues[1:]:
-                    self._note(issue)
+                failures.append((row, issues[0], True))
+                failures.extend((row, issue, False) for issue in issues[1:])
                 if group_by and row.values.get(group_by) is not None:
                     bad_groups.setdefault(row.values[group_by], row.line)
         for row, issues in batch:
@@ -407,18 +563,11 @@ class _Runner:
                 continue
             if group_by and row.values.get(group_by) in bad_groups:
                 key = row.values[group_by]
-                self._fail(
-                    row,
-                    RowIssue(
-                        row.line, "", f"line {bad_groups[key]} of the same order ({key}) is invalid"
-                    ),
-                )
+                message = f"line {bad_groups[key]} of the same order ({key}) is invalid"
+                failures.append((row, RowIssue(row.line, "", message), True))
                 continue
             good.append(row)
-        if good:
-            self._process(good)
-        if self.on_progress:
-            self.on_progress(self.result.rows_read, self.table.fraction())
+        return good, failures
 
     def _note(self, issue: RowIssue) -> None:
         """A second problem in a row already counted as failed: report it, count the row once."""
@@ -432,22 +581,23 @@ class _Runner:
                 }
             )
 
-    def _process(self, rows: list[Row]) -> None:
+    def _process(self, rows: list[Row], process: Callable[..., BatchOutcome]) -> bool:
+        """Run ``process(rows, write=...)`` in the mode's transaction and count its outcome."""
         write = self.write
         try:
             if self.single:
-                outcome = self.importer.process(rows, write=write)
+                outcome = process(rows, write=write)
             else:
                 with transaction.atomic():
                     _relax_commit()
-                    outcome = self.importer.process(rows, write=write)
+                    outcome = process(rows, write=write)
                     self._emit(outcome.events, write)
         except DatabaseError as exc:
             if self.single:
                 raise
             for row in rows:
                 self._fail(row, RowIssue(row.line, "", f"the database refused this batch: {exc}"))
-            return
+            return False
         if self.single:
             self._emit(outcome.events, write)
         self.result.created += outcome.created
@@ -463,6 +613,7 @@ class _Runner:
         if outcome.failed and self.single and not self.result.dry_run:
             # All or nothing: the file will be rolled back; keep checking, stop writing.
             self.write = False
+        return True
 
     def _emit(self, events: dict[str, list[dict[str, Any]]], write: bool) -> None:
         if not write:
