@@ -1,0 +1,172 @@
+"""The fast path of the order import: set-based foreign-key checks, pipelined batches."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from stammkunde.commerce.models import Order, OrderLine, Product
+from stammkunde.customers.models import Customer
+from stammkunde.dataio import sql
+from stammkunde.dataio.models import ImportJob
+from stammkunde.dataio.services.imports import import_file
+
+from .conftest import write
+
+pytestmark = pytest.mark.django_db
+GOOD = ImportJob.Mode.GOOD_ROWS
+HEADER = "external_id;customer_external_id;ordered_at;sku;quantity\n"
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's foreign-key triggers"
+)
+
+
+def _replication_role() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        return str(cursor.fetchone()[0])
+
+
+def test_unknown_customer_and_product_are_row_errors_with_their_lines(shop, tmp_path) -> None:
+    # given a file whose second order names an unknown customer, the third an unknown SKU
+    path = write(
+        tmp_path,
+        "o.csv",
+        HEADER + "O1;POS-1001;01.02.2024;ZB-HELM-01;1\n"
+        "O2;NIEMAND;01.02.2024;ZB-HELM-01;1\n"
+        "O3;POS-1002;01.02.2024;GIBTS-NICHT;1\n",
+    )
+    # when
+    result = import_file(kind="orders", path=path, mode=GOOD)
+    # then
+    assert [e["text"] for e in result.errors] == [
+        "o.csv, line 3, column “customer_external_id”: unknown customer",
+        "o.csv, line 4, column “sku”: unknown product “GIBTS-NICHT”",
+    ]
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["O1"]
+
+
+def test_an_order_seen_again_in_a_later_batch_counts_as_stored(shop, tmp_path) -> None:
+    # given O1 again after O2 in the next batch, which is read before the first is written
+    path = write(
+        tmp_path,
+        "o.csv",
+        HEADER + "O1;POS-1001;01.02.2024;ZB-HELM-01;1\n"
+        "O2;POS-1001;02.02.2024;ZB-HELM-01;1\n"
+        "O1;POS-1001;01.02.2024;ZB-HELM-01;1\n",
+    )
+    # when
+    result = import_file(kind="orders", path=path, mode=GOOD, batch_size=2)
+    # then
+    assert (result.created, result.unchanged, result.failed) == (2, 1, 0)
+    assert OrderLine.objects.filter(order__external_id="O1").count() == 1
+
+
+def test_an_order_number_of_the_previous_batch_is_taken(shop, tmp_path) -> None:
+    # given two orders with the same number in consecutive batches
+    path = write(
+        tmp_path,
+        "o.csv",
+        "external_id;number;customer_external_id;ordered_at;sku;quantity\n"
+        "O1;N-1;POS-1001;01.02.2024;ZB-HELM-01;1\n"
+        "O2;N-1;POS-1001;02.02.2024;ZB-HELM-01;1\n",
+    )
+    # when
+    result = import_file(kind="orders", path=path, mode=GOOD, batch_size=1)
+    # then
+    assert (result.created, result.failed) == (1, 1)
+    assert result.errors[0]["line"] == 3
+    assert "belongs to another order" in result.errors[0]["message"]
+
+
+def test_a_batch_after_a_refused_batch_is_checked_again(shop, tmp_path, monkeypatch) -> None:
+    # given the database refuses the first batch (O1); O1 comes again in the second batch
+    from stammkunde.dataio.importers import OrderImporter
+
+    original = OrderImporter._write
+    calls = {"n": 0}
+
+    def refuse_first(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise IntegrityError("refused")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OrderImporter, "_write", refuse_first)
+    path = write(
+        tmp_path,
+        "o.csv",
+        HEADER + "O1;POS-1001;01.02.2024;ZB-HELM-01;1\nO1;POS-1001;01.02.2024;ZB-HELM-01;1\n",
+    )
+    # when (the two rows are not consecutive for the batching: batch size 1, no group)
+    monkeypatch.setattr(OrderImporter, "group_by", None)
+    result = import_file(kind="orders", path=path, mode=GOOD, batch_size=1)
+    # then the second batch creates O1 with its line instead of counting it as stored
+    assert (result.created, result.unchanged, result.failed) == (1, 0, 1)
+    assert OrderLine.objects.filter(order__external_id="O1").count() == 1
+
+
+@postgres_only
+def test_referenced_rows_are_locked_and_a_missing_one_is_refused(shop) -> None:
+    # given
+    product = Product.objects.get(sku="ZB-HELM-01")
+    # when / then
+    sql.references_lock(Product, [product.pk])
+    with pytest.raises(IntegrityError, match="do not exist"):
+        sql.references_lock(Product, [product.pk, 10**9])
+
+
+@postgres_only
+def test_replica_mode_ends_with_the_block_and_with_an_error(db) -> None:
+    # given
+    assert _replication_role() == "origin"
+    # when the block ends normally
+    with sql.foreign_keys_checked_per_batch(True, {}):
+        inside = _replication_role()
+    # then
+    assert (inside, _replication_role()) == ("replica", "origin")
+    # when the block fails, inside a caller's transaction that goes on
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), sql.foreign_keys_checked_per_batch(True, {}):
+            raise IntegrityError("boom")
+        # then
+        assert _replication_role() == "origin"
+
+
+@postgres_only
+def test_a_user_trigger_on_a_written_table_keeps_the_per_row_checks(db) -> None:
+    # given
+    assert sql.set_based_checks_allowed([Order, Customer])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION _noop() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER _audit AFTER INSERT ON commerce_order "
+            "FOR EACH ROW EXECUTE FUNCTION _noop()"
+        )
+    # when / then
+    assert not sql.set_based_checks_allowed([Order, Customer])
+
+
+@postgres_only
+def test_the_fast_path_writes_no_orphans_and_the_triggers_run_again_afterwards(
+    shop, tmp_path
+) -> None:
+    # given
+    path = write(tmp_path, "o.csv", HEADER + "O1;POS-1001;01.02.2024;ZB-HELM-01;2\n")
+    # when
+    result = import_file(kind="orders", path=path, mode=GOOD)
+    # then every reference resolves and the session enforces foreign keys again
+    assert result.created == 1
+    line = OrderLine.objects.select_related("order__customer", "product").get()
+    assert (line.order.customer.external_id, line.product.sku) == ("POS-1001", "ZB-HELM-01")
+    assert _replication_role() == "origin"
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO commerce_orderline (order_id, product_id, quantity, unit_price, "
+            "line_total) VALUES (%s, %s, 1, 1, 1)",
+            [line.order_id, 10**9],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
