@@ -6,12 +6,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from stammkunde.core.roles import access_prime, roles_of
 from tests.loyalty.factories import account
 
 pytestmark = pytest.mark.django_db
@@ -65,23 +62,3 @@ def test_a_partner_agent_does_not_see_loyalty_accounts(partner_agent) -> None:
     client = _client(partner_agent)
     assert _earn(client, acc).status_code in (403, 404)
     assert acc.entries.count() == 0
-
-
-@pytest.mark.parametrize("roles", [(), ("agent",), ("analyst", "marketing"), ("partner_agent",)])
-def test_access_prime_caches_what_django_would_load(make_user, partner, roles) -> None:
-    # given a user with roles and one permission of their own
-    extra = {"partner": partner} if "partner_agent" in roles else {}
-    user = make_user(*roles, **extra)
-    user.user_permissions.add(Permission.objects.get(codename="delete_customer"))
-    fresh = get_user_model().objects.get(pk=user.pk)
-    expected_perms = ModelBackend().get_all_permissions(fresh)
-    expected_roles = roles_of(get_user_model().objects.get(pk=user.pk))
-
-    # when
-    primed = get_user_model().objects.get(pk=user.pk)
-    access_prime(primed)
-
-    # then
-    assert primed._perm_cache == expected_perms
-    assert "customers.delete_customer" in primed._perm_cache
-    assert roles_of(primed) == expected_roles == frozenset(roles)

@@ -6,10 +6,14 @@ new model's permissions reach the roles without a hand-written data migration.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+
+from .fastrows import statement_run
 
 ADMIN = "admin"
 TEAM_LEAD = "team_lead"
@@ -73,7 +77,9 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_stammkunde_roles", None)
     if cached is None:
-        names = set(Group.objects.filter(user__pk=user.pk).values_list("name", flat=True))
+        # Asked on nearly every request (visibility): one small written-out statement.
+        rows = statement_run("default", _roles_sql(), [user.pk], "all")
+        names = {name for (name,) in rows}
         if getattr(user, "is_superuser", False):
             names.add(ADMIN)
         cached = frozenset(names)
@@ -81,45 +87,14 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     return cached
 
 
-def access_prime(user: AbstractBaseUser) -> None:
-    """Load the user's roles and permissions in one query and cache both on the user object.
-
-    Without it a request asks three times (groups, the user's own and the groups'
-    permissions). The caches are the ones Django's ModelBackend and ``roles_of`` read,
-    so ``has_perm`` and ``roles_of`` answer from memory for the rest of the request.
-    """
-    from django.contrib.auth import get_user_model
-    from django.contrib.contenttypes.models import ContentType
-
-    from .fastrows import statement_run
-
+@functools.cache
+def _roles_sql() -> str:
     user_model: Any = get_user_model()
     user_groups = user_model.groups.through._meta.db_table
-    user_perms = user_model.user_permissions.through._meta.db_table
-    group_perms = Group.permissions.through._meta.db_table
-    group, perm = Group._meta.db_table, Permission._meta.db_table
-    ctype = ContentType._meta.db_table
-    sql = f"""
-        SELECT g.name, ct.app_label, p.codename FROM {user_groups} ug
-          JOIN {group} g ON g.id = ug.group_id
-          LEFT JOIN {group_perms} gp ON gp.group_id = g.id
-          LEFT JOIN {perm} p ON p.id = gp.permission_id
-          LEFT JOIN {ctype} ct ON ct.id = p.content_type_id
-         WHERE ug.user_id = %s
-        UNION ALL
-        SELECT NULL, ct.app_label, p.codename FROM {user_perms} up
-          JOIN {perm} p ON p.id = up.permission_id
-          JOIN {ctype} ct ON ct.id = p.content_type_id
-         WHERE up.user_id = %s
-    """  # noqa: S608  (table names from model metadata, values as parameters)
-    rows = statement_run("default", sql, [user.pk, user.pk], "all")
-    names = {name for name, _, _ in rows if name is not None}
-    if getattr(user, "is_superuser", False):
-        names.add(ADMIN)
-    setattr(user, "_stammkunde_roles", frozenset(names))  # noqa: B010  (per-request cache)
-    if user.is_active:
-        perms = {f"{app}.{code}" for _, app, code in rows if code is not None}
-        user._perm_cache = perms  # type: ignore[attr-defined]  # ModelBackend's cache
+    return (
+        f"SELECT g.name FROM {user_groups} ug "  # noqa: S608  (names from model metadata)
+        f"JOIN {Group._meta.db_table} g ON g.id = ug.group_id WHERE ug.user_id = %s"
+    )
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:

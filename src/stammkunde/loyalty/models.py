@@ -199,7 +199,10 @@ class PointsEntry(models.Model):
         ADJUST = "adjust", _("adjusted")
         REVERSE = "reverse", pgettext_lazy("loyalty", "reversed")
 
-    account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: the two indexes led by account (below) serve every lookup.
+    account = models.ForeignKey(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     points = models.IntegerField(_("points"))
     created_at = models.DateTimeField(_("booked"), db_index=True)
@@ -265,7 +268,20 @@ class PointsLot(models.Model):
 
     class Meta:
         ordering = ["earned_at", "id"]
-        indexes = [models.Index(fields=["account", "earned_at", "id"])]
+        # Bookings look only at open lots: oldest first (redeem) and past their date (expiry).
+        # Partial, so a member's years of used-up lots are never scanned on a booking.
+        indexes = [
+            models.Index(
+                fields=["account", "earned_at", "id"],
+                condition=Q(remaining__gt=0),
+                name="lot_open_oldest_first",
+            ),
+            models.Index(
+                fields=["account", "expires_on"],
+                condition=Q(remaining__gt=0),
+                name="lot_open_by_expiry",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(remaining__gte=0) & Q(remaining__lte=F("points")),
