@@ -225,6 +225,12 @@ def main() -> None:
             f"orders, 10 % file: {small.rows_read:,} lines, {small.rows_per_second:,.0f} rows/s, peak RSS {peak_small:.0f} MB"
         )
 
+        from stammkunde.commerce.models import Order, OrderLine
+        from stammkunde.customers.models import Customer, Interaction
+        from stammkunde.dataio.sql import set_based_checks_allowed
+
+        set_based = set_based_checks_allowed([Order, OrderLine, Interaction, Customer])
+        load_before = os.getloadavg()[0]
         cpu0, db0 = time.process_time(), backend_cpu_seconds()
         fast = import_file(kind="orders", path=paths["orders"], mode=good)
         cpu, db_cpu = time.process_time() - cpu0, backend_cpu_seconds() - db0
@@ -240,7 +246,12 @@ def main() -> None:
         print(
             f"  CPU time: importer {cpu:.1f} s + PostgreSQL backend {db_cpu:.1f} s = "
             f"{fast.rows_read / (cpu + db_cpu):,.0f} rows per CPU second "
-            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs during the run)"
+            f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} at the end, "
+            f"{os.cpu_count()} CPUs)"
+        )
+        print(
+            "  foreign keys checked "
+            + ("once per batch (set-based)" if set_based else "per row (triggers)")
         )
 
         # The naive loop on a sample of new orders (the small file's numbers are taken, use a fresh one).

@@ -170,3 +170,21 @@ def test_the_fast_path_writes_no_orphans_and_the_triggers_run_again_afterwards(
             [line.order_id, 10**9],
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_the_check_beside_the_writes_must_not_use_the_database(shop, tmp_path, monkeypatch) -> None:
+    # given a check that would query (outside the import's transaction, from its thread)
+    from stammkunde.dataio.importers import OrderImporter
+
+    original = OrderImporter.check
+
+    def querying_check(self, *args):  # type: ignore[no-untyped-def]
+        Customer.objects.count()
+        return original(self, *args)
+
+    monkeypatch.setattr(OrderImporter, "check", querying_check)
+    path = write(tmp_path, "o.csv", HEADER + "O1;POS-1001;01.02.2024;ZB-HELM-01;1\n")
+    # when / then
+    with pytest.raises(RuntimeError, match="must not use the database"):
+        import_file(kind="orders", path=path, mode=GOOD)
+    assert not Order.objects.exists()

@@ -344,9 +344,10 @@ def _in_background(items: Iterator[Any], depth: int) -> Iterator[Iterator[Any]]:
 
     def work() -> None:
         try:
-            for item in items:
-                if not put(item):
-                    return
+            with _no_database():
+                for item in items:
+                    if not put(item):
+                        return
         except BaseException as exc:  # handed to the consumer, raised there
             put(_Failure(exc))
             return
@@ -365,6 +366,23 @@ def _in_background(items: Iterator[Any], depth: int) -> Iterator[Iterator[Any]]:
     finally:
         stop.set()
         worker.join()
+
+
+@contextmanager
+def _no_database() -> Iterator[None]:
+    """Refuse queries in a worker thread: it would get its own connection, outside the import's
+    transaction (reads would miss the import's own rows, writes would escape a rollback)."""
+
+    def refuse(*args: Any) -> Any:
+        raise RuntimeError("the import's worker threads must not use the database")
+
+    with connection.execute_wrapper(refuse):
+        yield
+
+
+def _checked_without_database(check: Callable[..., Any], *args: Any) -> Any:
+    with _no_database():
+        return check(*args)
 
 
 @dataclass
@@ -468,18 +486,21 @@ class _Runner:
         checked again.
         """
         importer = self.importer
+        check = _checked_without_database
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataio-check") as worker:
             pending: tuple[int, list[Any], list[Row], Any] | None = None
             for batch in batches:
                 good, failures = self._split(batch)
                 before = pending[3].result() if pending and pending[3] else None
                 checking = (
-                    worker.submit(importer.check, good, importer.prepare(good), before)
+                    worker.submit(check, importer.check, good, importer.prepare(good), before)
                     if good
                     else None
                 )
                 if pending and not self._finish_checked(pending, before) and good:
-                    checking = worker.submit(importer.check, good, importer.prepare(good), None)
+                    checking = worker.submit(
+                        check, importer.check, good, importer.prepare(good), None
+                    )
                 pending = (len(batch), failures, good, checking)
             if pending:
                 last = pending[3].result() if pending[3] else None
