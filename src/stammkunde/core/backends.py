@@ -44,21 +44,26 @@ def _granted(user_id: int, perm: str) -> bool:
     app_label, _, codename = perm.partition(".")
     if not codename:
         return False
-    row = statement_run("default", _granted_sql(), [app_label, codename, user_id, user_id], "one")
-    return row is not None
+    params = [app_label, codename, user_id] * 2
+    return statement_run("default", _granted_sql(), params, "one") is not None
 
 
 @functools.cache
 def _granted_sql() -> str:
+    # Two join chains from the one permission to the user, through a group or direct.
+    # (An EXISTS/IN form let PostgreSQL hash all group permissions: 3x the CPU.)
     user_model: Any = get_user_model()
     user_perms = user_model.user_permissions.through._meta.db_table
     user_groups = user_model.groups.through._meta.db_table
     group_perms = Group.permissions.through._meta.db_table
-    return (
+    permission = (
         f"SELECT 1 FROM {Permission._meta.db_table} p "  # noqa: S608  (names from metadata)
         f"JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id "
-        "WHERE ct.app_label = %s AND p.codename = %s AND ("
-        f"p.id IN (SELECT up.permission_id FROM {user_perms} up WHERE up.user_id = %s) "
-        f"OR p.id IN (SELECT gp.permission_id FROM {user_groups} ug "
-        f"JOIN {group_perms} gp ON gp.group_id = ug.group_id WHERE ug.user_id = %s)) LIMIT 1"
+    )
+    where = "WHERE ct.app_label = %s AND p.codename = %s"
+    return (
+        f"{permission}JOIN {group_perms} gp ON gp.permission_id = p.id "
+        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id {where} AND ug.user_id = %s "
+        f"UNION ALL {permission}JOIN {user_perms} up ON up.permission_id = p.id "
+        f"{where} AND up.user_id = %s LIMIT 1"
     )
