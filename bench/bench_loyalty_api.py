@@ -2,20 +2,26 @@
 
 Creates a scratch PostgreSQL database, migrates it, creates a cashier with an
 API token and ``--accounts`` loyalty accounts (each seeded with points), starts
-gunicorn on a free loopback port and lets ``--clients`` threads (stdlib
-``http.client``, keep-alive) post earn and redeem requests, each with its own
-idempotency key, to random accounts for ``--seconds``. Prints ops/s, p50/p95/p99
-latency, errors, and checks afterwards that no point was lost or doubled
-(balance = sum of entries = sum of lot remainders, one entry per accepted
-request). The database is dropped at the end. Goal: >= 500 ops/s, 50 clients.
+gunicorn on a free loopback port and lets ``--clients`` concurrent HTTP/1.1
+keep-alive connections post earn and redeem requests, each with its own
+idempotency key, to random accounts for ``--seconds``. The client is a small
+asyncio loop over raw sockets in its own process, so that the load generator
+takes as little as possible of the two CPUs it shares with the server; every
+answer's status line is checked and its body read in full. Prints ops/s,
+p50/p95/p99 latency, errors, the CPU seconds spent per operation by the
+gunicorn workers, PostgreSQL and the client (from /proc), and checks afterwards
+that no point was lost or doubled (balance = sum of entries = sum of lot
+remainders, one entry per accepted request). The database is dropped at the
+end. Goal: >= 500 ops/s, 50 clients.
 
 Usage: python bench/bench_loyalty_api.py [--clients 50] [--seconds 20] [--accounts 200]
-       [--workers 4] [--threads 8]
+       [--workers 3] [--threads 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -24,9 +30,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import psycopg
 
@@ -91,35 +99,76 @@ def check() -> tuple[int, int]:
     return bad, entries
 
 
-def client(
-    port: int, token: str, ids: list[int], until: float, seed: int, out: list, lock: threading.Lock
-) -> None:
-    """Post earn and redeem requests until ``until``; record (kind, status, seconds)."""
+async def _connection(
+    port: int, token: str, ids: list[int], until: float, seed: int
+) -> list[tuple[str, int, float]]:
+    """One keep-alive connection posting earn and redeem requests until ``until``."""
     rng = random.Random(seed)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     samples = []
     n = 0
     while time.perf_counter() < until:
         n += 1
         kind = "earn" if n % 2 else "redeem"
-        account = rng.choice(ids)
-        body = json.dumps({"points": 10 if kind == "earn" else 7, "reason": "bench"})
-        headers["Idempotency-Key"] = f"c{seed}-{n}"
+        body = json.dumps({"points": 10 if kind == "earn" else 7, "reason": "bench"}).encode()
+        head = (
+            f"POST /api/loyalty/accounts/{rng.choice(ids)}/{kind}/ HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
+            f"Content-Type: application/json\r\nIdempotency-Key: c{seed}-{n}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
         started = time.perf_counter()
         try:
-            conn.request("POST", f"/api/loyalty/accounts/{account}/{kind}/", body, headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
+            writer.write(head.encode() + body)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            status = int(status_line.split()[1])
+        except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
             status = 0
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
         samples.append((kind, status, time.perf_counter() - started))
-    conn.close()
-    with lock:
-        out.extend(samples)
+    writer.close()
+    return samples
+
+
+def client_process(
+    port: int, token: str, ids: list[int], seconds: float, clients: int, first_seed: int
+) -> tuple[list[tuple[str, int, float]], float]:
+    """Run ``clients`` connections for ``seconds`` here; return the samples and CPU seconds."""
+
+    async def run() -> list[tuple[str, int, float]]:
+        until = time.perf_counter() + seconds
+        done = await asyncio.gather(
+            *(_connection(port, token, ids, until, first_seed + i) for i in range(clients))
+        )
+        return [sample for samples in done for sample in samples]
+
+    cpu = time.process_time()
+    samples = asyncio.run(run())
+    return samples, time.process_time() - cpu
+
+
+def cpu_seconds(match: Callable[[str], bool]) -> float:
+    """CPU seconds (user + system) used so far by the processes whose command line matches."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if match(command):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def main() -> None:
@@ -127,8 +176,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--accounts", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     name = f"bench_loyalty_{os.getpid()}"
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -174,23 +223,24 @@ def main() -> None:
                 if time.time() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.3)
-        # Warm-up: every worker imports, connects and fills its caches.
-        warm: list = []
-        client(port, token, ids, time.perf_counter() + 2, 10_000, warm, threading.Lock())
+        # Warm-up: every worker imports, connects and prepares its statements.
+        warm, _ = client_process(port, token, ids, 3, 8, 10_000)
 
-        samples: list = []
-        lock = threading.Lock()
-        until = time.perf_counter() + args.seconds
-        started = time.perf_counter()
-        threads = [
-            threading.Thread(target=client, args=(port, token, ids, until, i, samples, lock))
-            for i in range(args.clients)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
+        def workers(command: str) -> bool:
+            return "gunicorn" in command and f"127.0.0.1:{port}" in command
+
+        def database(command: str) -> bool:
+            return command.startswith("postgres: ") and f" {name} " in command
+
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+            before = (cpu_seconds(workers), cpu_seconds(database))
+            started = time.perf_counter()
+            samples, client_cpu = pool.submit(
+                client_process, port, token, ids, args.seconds, args.clients, 0
+            ).result()
+            elapsed = time.perf_counter() - started
+            server_cpu = cpu_seconds(workers) - before[0]
+            database_cpu = cpu_seconds(database) - before[1]
     finally:
         if server is not None:
             server.terminate()
@@ -208,6 +258,13 @@ def main() -> None:
         )
         print(f"  requests      : {len(samples)} ({dict(statuses)})")
         print(f"  ops/s         : {len(ok) / elapsed:8.1f}  (goal >= 500)")
+        per_op = 1000 / max(1, len(samples))
+        print(
+            f"  CPU per op    : gunicorn {server_cpu * per_op:.2f} ms, PostgreSQL "
+            f"{database_cpu * per_op:.2f} ms, client {client_cpu * per_op:.2f} ms; "
+            f"{(server_cpu + database_cpu + client_cpu) / elapsed:.2f} of "
+            f"{os.cpu_count()} CPUs busy; load average {os.getloadavg()[0]:.1f}"
+        )
         for kind in ("earn", "redeem"):
             lat = sorted(s[2] * 1000 for s in ok if s[0] == kind)
             if lat:

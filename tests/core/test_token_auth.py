@@ -62,3 +62,15 @@ def test_a_partner_agent_does_not_see_loyalty_accounts(partner_agent) -> None:
     client = _client(partner_agent)
     assert _earn(client, acc).status_code in (403, 404)
     assert acc.entries.count() == 0
+
+
+def test_the_token_statement_brings_the_roles_along(make_user, django_assert_num_queries) -> None:
+    from stammkunde.core.authentication import TokenAuthentication
+    from stammkunde.core.roles import roles_of
+
+    for roles in [(), ("analyst", "marketing")]:
+        user = make_user(*roles)
+        key = Token.objects.create(user=user).key
+        with django_assert_num_queries(1):
+            found, _ = TokenAuthentication().authenticate_credentials(key)
+            assert roles_of(found) == frozenset(roles)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -101,6 +101,7 @@ def rows_fetch(
     limit: int | None = None,
     offset: int = 0,
     for_update: bool = False,
+    extra: Mapping[str, tuple[str, Sequence[Any]]] | None = None,
     using: str = "default",
 ) -> list[M]:
     """Return ``model`` rows matching ``where`` (SQL on the table alias ``r``).
@@ -108,6 +109,9 @@ def rows_fetch(
     ``join`` names a non-null foreign key whose row comes along (as
     ``select_related`` would); ``for_update`` locks the model's rows only, where
     the database has row locks (SQLite locks the whole file per write transaction).
+    ``extra`` maps attribute names to (SQL expression, its parameters): each
+    object gets the expression's raw value under that name, saving a statement
+    where a second question about the same row would follow (as ``annotate``).
     """
     connection = connections[using]
     qn = connection.ops.quote_name
@@ -124,6 +128,11 @@ def rows_fetch(
             f" JOIN {qn(related_model._meta.db_table)} j"
             f" ON j.{qn(target)} = r.{qn(related_field.column)}"
         )
+    extra = extra or {}
+    extra_params: list[Any] = []
+    for expression, expression_params in extra.values():
+        select += f", {expression}"
+        extra_params.extend(expression_params)
     sql = f"SELECT {select} FROM {tables} WHERE {where}"  # noqa: S608  (identifiers from metadata)
     if order_by:
         sql += f" ORDER BY {order_by}"
@@ -131,15 +140,19 @@ def rows_fetch(
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     if for_update and connection.features.has_select_for_update:
         sql += " FOR UPDATE OF r" if connection.features.has_select_for_update_of else " FOR UPDATE"
-    rows = statement_run(using, sql, params, "all")
+    rows = statement_run(using, sql, [*extra_params, *params], "all")
     width = len(shape.attnames)
+    related_width = len(related_shape.attnames) if related_field is not None else 0
     found = []
     for row in rows:
         obj = _build(model, shape, row[:width], using)
         if related_field is not None:
-            related_field.set_cached_value(
-                obj, _build(related_model, related_shape, row[width:], using)
+            related = _build(
+                related_model, related_shape, row[width : width + related_width], using
             )
+            related_field.set_cached_value(obj, related)
+        for name, value in zip(extra, row[width + related_width :], strict=True):
+            setattr(obj, name, value)
         found.append(obj)
     return found
 

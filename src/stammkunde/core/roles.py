@@ -7,6 +7,7 @@ new model's permissions reach the roles without a hand-written data migration.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -79,12 +80,36 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     if cached is None:
         # Asked on nearly every request (visibility): one small written-out statement.
         rows = statement_run("default", _roles_sql(), [user.pk], "all")
-        names = {name for (name,) in rows}
-        if getattr(user, "is_superuser", False):
-            names.add(ADMIN)
-        cached = frozenset(names)
-        setattr(user, "_stammkunde_roles", cached)  # noqa: B010  (per-request cache)
+        cached = roles_remember(user, [name for (name,) in rows])
     return cached
+
+
+def roles_remember(user: AbstractBaseUser, group_names: Iterable[str]) -> frozenset[str]:
+    """Cache ``user``'s roles from its group names (read along with the user elsewhere)."""
+    names = set(group_names)
+    if getattr(user, "is_superuser", False):
+        names.add(ADMIN)
+    roles = frozenset(names)
+    setattr(user, "_stammkunde_roles", roles)  # noqa: B010  (per-request cache)
+    return roles
+
+
+ROLE_SEPARATOR = "\x1f"  # ASCII unit separator: cannot be typed into a group name
+
+
+def roles_expression(user_id_sql: str, vendor: str) -> str:
+    """SQL for the user's group names joined by ``ROLE_SEPARATOR`` (NULL without groups)."""
+    joined = (
+        "string_agg(g.name, chr(31))"
+        if vendor == "postgresql"
+        else "group_concat(g.name, char(31))"
+    )
+    user_model: Any = get_user_model()
+    user_groups = user_model.groups.through._meta.db_table
+    return (
+        f"(SELECT {joined} FROM {user_groups} ug "  # noqa: S608  (names from model metadata)
+        f"JOIN {Group._meta.db_table} g ON g.id = ug.group_id WHERE ug.user_id = {user_id_sql})"
+    )
 
 
 @functools.cache

@@ -146,6 +146,9 @@ def expiry_date(program: LoyaltyProgram, earned_at: dt.datetime) -> dt.date | No
 def _replay(account: LoyaltyAccount, key: str, *, kind: str, points: int | None) -> Booking | None:
     """Return the first booking for ``key``; a different request under it is a conflict."""
     # Runs on every booking; the lean statement keeps the till API fast (docs/loyalty.md).
+    # It must be its own statement after the lock: under READ COMMITTED a statement sees
+    # the rows committed before it starts, so folded into the locking SELECT it would miss
+    # the entry of a twin request that held the lock while this one waited.
     found_id = row_value(
         PointsEntry, "id", "r.account_id = %s AND r.idempotency_key = %s", [account.pk, key]
     )
