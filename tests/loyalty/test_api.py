@@ -199,3 +199,26 @@ def test_history_lists_entries_newest_first(agent, api_as, django_assert_max_num
     with django_assert_max_num_queries(8):
         response = api_as(agent).get(_url(acc, "entries"))
     assert [e["points"] for e in response.json()["results"]] == [14, 13, 12, 11, 10]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ([10], "non_field_errors"),
+        ({"reason": "no points"}, "points"),
+        ({"points": 10, "reason": "x" * 301}, "reason"),
+        ({"points": 10, "reason": 5}, "reason"),
+        ({"points": 10, "currency": None}, "currency"),
+        ({"points": 10, "currency": "CHF"}, "currency"),
+        ({"points": 1.5}, "points"),
+    ],
+)
+@pytest.mark.parametrize("action", ["earn", "redeem"])
+def test_a_bad_body_is_400_with_the_field_and_books_nothing(agent, api_as, body, field, action):
+    acc = account()
+    response = api_as(agent).post(
+        _url(acc, action), body, format="json", HTTP_IDEMPOTENCY_KEY="bad-1"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert PointsEntry.objects.filter(account=acc).count() == 0

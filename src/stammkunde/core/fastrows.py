@@ -32,7 +32,11 @@ def statement_run(using: str, sql: str, params: Sequence[Any], fetch: str) -> An
     connection, then only executed, which halves the server's work for these
     short statements. Errors come out as Django's database errors, as from the ORM.
     """
-    connection = connections[using]
+    return _statement_run(connections[using], sql, params, fetch)
+
+
+def _statement_run(connection: Any, sql: str, params: Sequence[Any], fetch: str) -> Any:
+    # (Looking up ``connections[alias]`` costs a thread-local access; callers pass it on.)
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, list(params))
@@ -82,13 +86,12 @@ def _column(field: Any) -> str:
     return str(field.column)
 
 
-def _build(model: type[M], shape: _Shape, row: Sequence[Any], using: str) -> M:
-    connection = connections[using]
+def _build(model: type[M], shape: _Shape, row: Sequence[Any], connection: Any) -> M:
     values = list(row)
     for i, chain in enumerate(shape.converters):
         for convert, col in chain:
             values[i] = convert(values[i], col, connection)
-    return model.from_db(using, list(shape.attnames), values)
+    return model.from_db(connection.alias, list(shape.attnames), values)
 
 
 def rows_fetch(
@@ -140,15 +143,15 @@ def rows_fetch(
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     if for_update and connection.features.has_select_for_update:
         sql += " FOR UPDATE OF r" if connection.features.has_select_for_update_of else " FOR UPDATE"
-    rows = statement_run(using, sql, [*extra_params, *params], "all")
+    rows = _statement_run(connection, sql, [*extra_params, *params], "all")
     width = len(shape.attnames)
     related_width = len(related_shape.attnames) if related_field is not None else 0
     found = []
     for row in rows:
-        obj = _build(model, shape, row[:width], using)
+        obj = _build(model, shape, row[:width], connection)
         if related_field is not None:
             related = _build(
-                related_model, related_shape, row[width : width + related_width], using
+                related_model, related_shape, row[width : width + related_width], connection
             )
             related_field.set_cached_value(obj, related)
         for name, value in zip(extra, row[width + related_width :], strict=True):
@@ -178,7 +181,7 @@ def row_insert(obj: M, *, using: str = "default") -> M:
     sql, fields, returning = _insert_sql(type(obj), using)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     if returning:
-        pk = statement_run(using, sql, params, "one")[0]
+        pk = _statement_run(connection, sql, params, "one")[0]
     else:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -201,7 +204,7 @@ def row_update(obj: Model, fields: Sequence[str], *, using: str = "default") -> 
         f"UPDATE {qn(meta.db_table)} SET {assignments} "  # noqa: S608
         f"WHERE {qn(_column(meta.pk))} = %s"
     )
-    statement_run(using, sql, [*params, obj.pk], "")
+    _statement_run(connection, sql, [*params, obj.pk], "")
 
 
 def row_value(
@@ -217,5 +220,5 @@ def row_value(
         f"SELECT r.{qn(column)} FROM {qn(model._meta.db_table)} r "  # noqa: S608
         f"WHERE {where} LIMIT 1"
     )
-    row = statement_run(using, sql, params, "one")
+    row = _statement_run(connection, sql, params, "one")
     return None if row is None else row[0]
