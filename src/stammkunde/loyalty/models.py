@@ -214,8 +214,16 @@ class PointsEntry(models.Model):
     )
     ticket_id = models.BigIntegerField(null=True, blank=True)
     campaign = models.CharField(max_length=100, blank=True)
+    # No database constraint: every till booking by one cashier would share-lock the same
+    # user row, and fifty at once turn that into a MultiXact per booking (measured: docs/
+    # loyalty.md, "Throughput"). Django still sets it to NULL when the user is deleted.
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     # The balance right after this entry: a replay answers with it, as the first time.
     balance_after = models.IntegerField(default=0)
