@@ -15,7 +15,7 @@ remainders, one entry per accepted request). The database is dropped at the
 end. Goal: >= 500 ops/s, 50 clients.
 
 Usage: python bench/bench_loyalty_api.py [--clients 50] [--seconds 20] [--accounts 200]
-       [--workers 3] [--threads 4]
+       [--workers 3] [--threads 2]
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     name = f"bench_loyalty_{os.getpid()}"
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
