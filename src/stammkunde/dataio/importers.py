@@ -73,6 +73,20 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()
 
 
+# The timeline row an imported order or return adds, in COPY/bulk_insert column order.
+INTERACTION_COLUMNS = (
+    "customer_id",
+    "occurred_at",
+    "channel",
+    "direction",
+    "kind",
+    "summary",
+    "source_type_id",
+    "source_id",
+    "actor_id",
+)
+
+
 def _text(max_length: int) -> Callable[[Any, bool], str]:
     def parse(raw: Any, _: bool) -> str:
         value = text(raw)
@@ -1114,17 +1128,7 @@ class OrderImporter(Importer):
             {c: at for c, at in first.items() if stored.get(c) is None or at < stored[c]}  # type: ignore[operator]
         )
         order_type = ContentType.objects.get_for_model(Order).pk
-        columns = [
-            "customer_id",
-            "occurred_at",
-            "channel",
-            "direction",
-            "kind",
-            "summary",
-            "source_type_id",
-            "source_id",
-            "actor_id",
-        ]
+        columns = list(INTERACTION_COLUMNS)
         if connection.vendor == "postgresql":
             actor = "\\N" if self.ctx.actor_id is None else str(self.ctx.actor_id)
             channels = {k: str(v) for k, v in _ORDER_CHANNEL_TO_CONTACT.items()}
@@ -1372,17 +1376,7 @@ class ReturnImporter(Importer):
             labels = dict(Return.Reason.choices)
             bulk_insert(
                 Interaction,
-                [
-                    "customer_id",
-                    "occurred_at",
-                    "channel",
-                    "direction",
-                    "kind",
-                    "summary",
-                    "source_type_id",
-                    "source_id",
-                    "actor_id",
-                ],
+                list(INTERACTION_COLUMNS),
                 (
                     (
                         x["customer_id"],
