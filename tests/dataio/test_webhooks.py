@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from stammkunde.dataio.models import WebhookDelivery, WebhookSubscription
@@ -176,3 +178,25 @@ def test_the_delivery_log_and_resend_button_are_for_admins_only(
     page = client.get("/dataio/webhooks/")
     assert page.status_code == 200 and b"order.imported" in page.content
     assert client.post(f"/dataio/webhooks/deliveries/{delivery.pk}/resend/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_one_sender_thread_delivers_every_event(settings, receiver, admin):
+    # given: no broker and no inline jobs, as `make run` serves
+    settings.DATAIO_INLINE_JOBS = False
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    webhook_subscription_create(
+        actor=admin, name="CRM", url=receiver.url, events=["order.imported"], secret="s"
+    )
+    # when: forty events in forty transactions
+    for i in range(40):
+        with transaction.atomic():
+            webhook_emit(event="order.imported", payload={"items": [{"number": f"B{i}"}]})
+    deadline = time.monotonic() + 30
+    while len(receiver.requests) < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # then: all are sent, by one thread
+    assert len(receiver.requests) == 40
+    assert sum(t.name == "webhook-sender" for t in threading.enumerate()) == 1
+    numbers = {json.loads(r["body"])["data"]["items"][0]["number"] for r in receiver.requests}
+    assert numbers == {f"B{i}" for i in range(40)}

@@ -12,6 +12,9 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
+import queue
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,8 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from stammkunde.core.access import User
@@ -29,6 +33,8 @@ from stammkunde.core.errors import ApplicationError
 from stammkunde.core.fastrows import statement_run
 
 from ..models import WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
 
 EVENTS = (
     "customer.created",
@@ -124,7 +130,54 @@ def _enqueue(ids: list[int]) -> None:
     from ..tasks import dataio_webhooks_deliver
     from .imports import run_in_background
 
+    if settings.CELERY_TASK_ALWAYS_EAGER and not getattr(settings, "DATAIO_INLINE_JOBS", False):
+        # Without a broker, one sender thread per process works through a queue: a thread
+        # (and a database connection) per event would pile up when the till books hundreds
+        # of points.changed events a second for a slow subscriber.
+        transaction.on_commit(lambda: _sender_queue().put(ids))
+        return
     run_in_background(dataio_webhooks_deliver, ids)
+
+
+_sender_lock = threading.Lock()
+_sender: queue.SimpleQueue[list[int]] | None = None
+
+
+def _sender_queue() -> queue.SimpleQueue[list[int]]:
+    """The process's delivery queue; its one sender thread starts with the first event."""
+    global _sender
+    with _sender_lock:
+        if _sender is None:
+            _sender = queue.SimpleQueue()
+            threading.Thread(
+                target=_send_forever, args=(_sender,), name="webhook-sender", daemon=True
+            ).start()
+    return _sender
+
+
+def _send_forever(pending: queue.SimpleQueue[list[int]]) -> None:
+    from ..tasks import dataio_webhooks_deliver
+
+    while True:
+        ids = pending.get()
+        while True:  # what piled up meanwhile goes out in one pass
+            try:
+                ids = ids + pending.get_nowait()
+            except queue.Empty:
+                break
+        for attempt in range(5):
+            try:
+                dataio_webhooks_deliver.run(ids)
+                break
+            except OperationalError:  # e.g. SQLite busy beyond its timeout: wait and again
+                time.sleep(0.1 * 2**attempt)
+            except Exception:  # a failed pass is retried by the due-deliveries job
+                logger.exception("webhook deliveries %s failed", ids[:20])
+                break
+            finally:
+                connections.close_all()  # this thread's own; the next event may be far off
+        else:
+            logger.error("webhook deliveries %s failed five times; left to the retry job", ids[:20])
 
 
 def webhook_deliver(*, delivery: WebhookDelivery, now: datetime | None = None) -> WebhookDelivery:
