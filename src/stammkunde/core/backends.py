@@ -58,39 +58,33 @@ def _granted(user_id: int, perm: str) -> bool:
     return statement_run("default", _granted_sql(), params, "one") is not None
 
 
-@functools.cache
-def _granted_sql() -> str:
-    # Two join chains from the one permission to the user, through a group or direct.
-    # (An EXISTS/IN form let PostgreSQL hash all group permissions: 3x the CPU.)
+def _chains(select: str, condition: str, union: str) -> str:
+    """Permissions reaching a user through a group or directly: two join chains.
+
+    ``condition`` is added to both chains' WHERE, before the user's id (a parameter).
+    (An EXISTS/IN form let PostgreSQL hash all group permissions: 3x the CPU.)
+    """
     user_model: Any = get_user_model()
     user_perms = user_model.user_permissions.through._meta.db_table
     user_groups = user_model.groups.through._meta.db_table
     group_perms = Group.permissions.through._meta.db_table
     permission = (
-        f"SELECT 1 FROM {Permission._meta.db_table} p "  # noqa: S608  (names from metadata)
+        f"SELECT {select} FROM {Permission._meta.db_table} p "  # noqa: S608  (names from metadata)
         f"JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id "
     )
-    where = "WHERE ct.app_label = %s AND p.codename = %s"
     return (
         f"{permission}JOIN {group_perms} gp ON gp.permission_id = p.id "
-        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id {where} AND ug.user_id = %s "
-        f"UNION ALL {permission}JOIN {user_perms} up ON up.permission_id = p.id "
-        f"{where} AND up.user_id = %s LIMIT 1"
+        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE {condition} ug.user_id = %s "
+        f"{union} {permission}JOIN {user_perms} up ON up.permission_id = p.id "
+        f"WHERE {condition} up.user_id = %s"
     )
+
+
+@functools.cache
+def _granted_sql() -> str:
+    return _chains("1", "ct.app_label = %s AND p.codename = %s AND", "UNION ALL") + " LIMIT 1"
 
 
 @functools.cache
 def _all_sql() -> str:
-    user_model: Any = get_user_model()
-    user_perms = user_model.user_permissions.through._meta.db_table
-    user_groups = user_model.groups.through._meta.db_table
-    group_perms = Group.permissions.through._meta.db_table
-    permission = (
-        f"SELECT ct.app_label, p.codename FROM {Permission._meta.db_table} p "  # noqa: S608
-        f"JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id "
-    )
-    return (
-        f"{permission}JOIN {group_perms} gp ON gp.permission_id = p.id "
-        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s "
-        f"UNION {permission}JOIN {user_perms} up ON up.permission_id = p.id WHERE up.user_id = %s"
-    )
+    return _chains("ct.app_label, p.codename", "", "UNION")
