@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -188,3 +190,64 @@ def test_the_check_beside_the_writes_must_not_use_the_database(shop, tmp_path, m
     with pytest.raises(RuntimeError, match="must not use the database"):
         import_file(kind="orders", path=path, mode=GOOD)
     assert not Order.objects.exists()
+
+
+def test_first_purchase_is_set_at_the_end_and_mended_by_running_the_file_again(
+    shop, tmp_path
+) -> None:
+    # given two orders of one customer in two batches, the later one first in the file
+    path = write(
+        tmp_path,
+        "o.csv",
+        HEADER + "O1;POS-1001;03.02.2024;ZB-HELM-01;1\nO2;POS-1001;01.02.2024;ZB-HELM-01;1\n",
+    )
+    # when
+    import_file(kind="orders", path=path, mode=GOOD, batch_size=1)
+    # then the earliest order wins
+    customer = Customer.objects.get(external_id="POS-1001")
+    assert customer.first_purchase_at == Order.objects.get(external_id="O2").ordered_at
+    # when an import broke off before its end (the date was never set) and runs again
+    Customer.objects.filter(pk=customer.pk).update(first_purchase_at=None)
+    result = import_file(kind="orders", path=path, mode=GOOD)
+    # then nothing is written twice and the date is mended
+    assert (result.created, result.unchanged) == (0, 2)
+    customer.refresh_from_db()
+    assert customer.first_purchase_at == Order.objects.get(external_id="O2").ordered_at
+
+
+@postgres_only
+def test_an_order_stored_meanwhile_refuses_its_batch_with_a_report_and_the_rest_goes_on(
+    shop, tmp_path, monkeypatch
+) -> None:
+    # given another writer stores O2 after its batch was checked, before it is written
+    # (here on the import's own connection, so it rolls back with the refused batch)
+    from stammkunde.dataio.importers import OrderImporter
+
+    original = OrderImporter.write_checked
+
+    def api_first(self, checked, *, write):  # type: ignore[no-untyped-def]
+        if any(p.key == "O2" for p in checked.new):
+            Order.objects.create(
+                external_id="O2",
+                number="O2",
+                customer=Customer.objects.get(external_id="POS-1001"),
+                ordered_at="2024-02-01T00:00:00Z",
+                total=0,
+            )
+        return original(self, checked, write=write)
+
+    monkeypatch.setattr(OrderImporter, "write_checked", api_first)
+    path = write(
+        tmp_path,
+        "o.csv",
+        HEADER + "O1;POS-1001;01.02.2024;ZB-HELM-01;1\nO2;POS-1001;01.02.2024;ZB-HELM-01;1\n"
+        "O3;POS-1001;01.02.2024;ZB-HELM-01;1\n",
+    )
+    # when
+    result = import_file(kind="orders", path=path, mode=GOOD, batch_size=1)
+    # then O2's line is in the error report, the batches around it are stored
+    assert (result.created, result.failed) == (2, 1)
+    assert result.errors[0]["line"] == 3
+    assert "refused" in result.errors[0]["message"]
+    assert "O2" in Path(result.report_path).read_text(encoding="utf-8-sig")
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["O1", "O3"]

@@ -62,7 +62,11 @@ def bulk_insert(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            # COPY goes past Django's cursor wrapper: its errors get Django's classes here.
+            with (
+                connection.wrap_database_errors,
+                raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
+            ):
                 for row in iterator:
                     copy.write_row(
                         [

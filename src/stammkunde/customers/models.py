@@ -69,7 +69,8 @@ class Customer(models.Model):
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company_name = models.CharField(_("company"), max_length=200, blank=True)
     # Lower-case "last first company" for prefix search with an index.
-    search_name = models.CharField(max_length=400, editable=False, db_index=True)
+    # Indexed for prefix search only (Meta.indexes): nothing sorts or ranges by it.
+    search_name = models.CharField(max_length=400, editable=False)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=settings.LANGUAGES, default="de"
@@ -98,6 +99,14 @@ class Customer(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="company") | ~Q(company_name=""), name="company_has_name"
+            ),
+        ]
+        indexes = [
+            # LIKE 'prefix%' and equality, whatever the database's collation.
+            models.Index(
+                fields=["search_name"],
+                name="customer_search_name_prefix",
+                opclasses=["varchar_pattern_ops"],
             ),
         ]
 
@@ -245,7 +254,10 @@ class Interaction(models.Model):
         OUTBOUND = "out", _("outbound")
         INTERNAL = "internal", _("internal")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    # No own index: (customer, -occurred_at) below serves every lookup by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     occurred_at = models.DateTimeField(_("time"))
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)

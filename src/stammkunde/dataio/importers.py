@@ -239,6 +239,9 @@ class Importer:
     def write_checked(self, checked: Any, *, write: bool) -> BatchOutcome:
         raise NotImplementedError
 
+    def finish(self, *, write: bool) -> None:
+        """Run once after the last batch (in its transaction): set-based work for the whole file."""
+
     def _audit(self, action: str, object_type: str, ids: list[tuple[int, int | None]]) -> None:
         bulk_insert(
             AuditEntry,
@@ -688,29 +691,29 @@ class ProductImporter(Importer):
 # --- shared lookups --------------------------------------------------------------------
 
 
+CUSTOMER_CACHE_MAX = 500_000  # ids kept between batches of one run (about 100 MB at most)
+
+
 def _customer_ids(
-    rows: list[Row], first_purchase: dict[int, datetime | None] | None = None
+    rows: list[Row], cache: dict[str, dict[str, int]] | None = None
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Return customer ids by external id and by number for the references in ``rows``.
 
-    With ``first_purchase`` given, it is filled with the customers' stored first purchase.
+    With ``cache`` (shared by the batches of one run) customers found before
+    are not asked for again; the returned maps may hold more than ``rows`` name.
     """
-    ext = {r.values["customer_external_id"] for r in rows if r.values.get("customer_external_id")}
-    num = {r.values["customer_number"] for r in rows if r.values.get("customer_number")}
-    found: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, keys in (("external_id", ext), ("number", num)):
-        found[key] = (
-            sql.values_by_key(Customer, key=key, keys=list(keys), fields=["first_purchase_at"])
-            if keys
-            else {}
-        )
-    if first_purchase is not None:
-        for rows_by_key in found.values():
-            first_purchase.update((r["id"], r["first_purchase_at"]) for r in rows_by_key.values())
-    return (
-        {k: r["id"] for k, r in found["external_id"].items()},
-        {k: r["id"] for k, r in found["number"].items()},
-    )
+    found: list[dict[str, int]] = []
+    for key, name in (("external_id", "customer_external_id"), ("number", "customer_number")):
+        known: dict[str, int] = {} if cache is None else cache.setdefault(key, {})
+        missing = [
+            k for k in {r.values[name] for r in rows if r.values.get(name)} if k not in known
+        ]
+        if missing:
+            if len(known) + len(missing) > CUSTOMER_CACHE_MAX:
+                known.clear()
+            known.update(sql.ids_by_key(Customer, key=key, keys=missing))
+        found.append(known)
+    return found[0], found[1]
 
 
 def _customer_of(
@@ -754,10 +757,10 @@ class _OrderLookups:
 
     by_ext: dict[str, int]
     by_num: dict[str, int]
-    first_purchase: dict[int, datetime | None]
     products: dict[str, tuple[int, Decimal]]
     stored: dict[str, dict[str, Any]]
     numbers_taken: set[str]
+    ids: list[int]  # drawn for the new orders (PostgreSQL; empty on SQLite)
 
 
 @dataclass
@@ -771,22 +774,38 @@ class _OrderPlan:
     status: str
     lines: list[tuple[int, int, Decimal, Decimal]]  # product id, quantity, unit price, total
     total: Decimal
+    id: int = 0  # known at check time on PostgreSQL, after the write on SQLite
 
 
 @dataclass
 class _OrderCheck:
-    """A checked batch: its outcome and the orders to create or update."""
+    """A checked batch: its outcome, the orders to create or update, the customers it names."""
 
     outcome: BatchOutcome
     new: list[_OrderPlan]
     changed: list[_OrderPlan]
-    first_purchase: dict[int, datetime | None]
+    customers: set[int]
+    # COPY text of the new orders, their lines and timeline entries (PostgreSQL).
+    copy: tuple[str, str, str] | None = None
 
     def as_stored(self) -> dict[str, dict[str, Any]]:
         """The new orders as the next batch's lookup will find them once written."""
         return {
             p.key: {"number": p.number, "status": p.status, "channel": p.channel} for p in self.new
         }
+
+
+_ORDER_COLUMNS = (
+    "external_id",
+    "number",
+    "customer",
+    "ordered_at",
+    "channel",
+    "status",
+    "currency",
+    "total",
+)
+_LINE_COLUMNS = ("order_id", "product_id", "quantity", "unit_price", "line_total")
 
 
 class OrderImporter(Importer):
@@ -798,6 +817,13 @@ class OrderImporter(Importer):
     agree). An order already stored keeps its customer, date and lines; only
     ``status`` and ``channel`` are taken from the file. Lines of one order must
     be on consecutive rows (every shop export writes them so).
+
+    On PostgreSQL new orders are written by COPY with ids drawn beforehand
+    (``sql.ids_reserve``), so the COPY text of orders, lines and timeline is
+    built in the check, beside the previous batch's write. If another writer
+    stores one of the batch's orders in between, the unique key refuses the
+    batch (reported; importing the file again picks those rows up as stored).
+    The customers' first purchase dates are set once, at the end (``finish``).
     """
 
     kind = "orders"
@@ -872,6 +898,10 @@ class OrderImporter(Importer):
         ),
     )
     one_of = (("customer_external_id", "customer_number"),)
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self._customers: set[int] = set()  # named by the file's valid orders
 
     def _products(self, skus: set[str]) -> dict[str, tuple[int, Decimal]]:
         cache: dict[str, tuple[int, Decimal]] = self.ctx.cache.setdefault("products", {})
@@ -959,8 +989,8 @@ class OrderImporter(Importer):
     def prepare(self, rows: list[Row]) -> _OrderLookups:
         """Read what checking the batch needs: customers, products, stored orders, numbers."""
         heads = {r.values["external_id"]: r.values for r in reversed(rows)}
-        first_purchase: dict[int, datetime | None] = {}
-        by_ext, by_num = _customer_ids(rows, first_purchase)
+        by_ext, by_num = _customer_ids(rows, self.ctx.cache.setdefault("customers", {}))
+        self._order_type()
         stored = sql.values_by_key(
             Order, key="external_id", keys=list(heads), fields=["number", "status", "channel"]
         )
@@ -973,10 +1003,14 @@ class OrderImporter(Importer):
         return _OrderLookups(
             by_ext=by_ext,
             by_num=by_num,
-            first_purchase=first_purchase,
             products=dict(self._products({r.values["sku"] for r in rows})),
             stored=stored,
             numbers_taken=set(numbers_taken),
+            ids=(
+                sql.ids_reserve(Order, len(heads) - len(stored))
+                if connection.vendor == "postgresql"
+                else []
+            ),
         )
 
     def check(
@@ -1021,20 +1055,64 @@ class OrderImporter(Importer):
                 out.updated += len(plan.rows)
             else:
                 out.unchanged += len(plan.rows)
-        return _OrderCheck(out, new, changed, found.first_purchase)
+        checked = _OrderCheck(out, new, changed, {p.customer_id for p in plans})
+        if found.ids:
+            for plan, order_id in zip(new, found.ids, strict=False):
+                plan.id = order_id
+            checked.copy = self._copy_texts(new)
+        return checked
+
+    def _copy_texts(self, new: list[_OrderPlan]) -> tuple[str, str, str]:
+        """The new orders, their lines and their timeline entries in COPY text format."""
+        escape = sql.copy_escape
+        orders = "".join(
+            [
+                f"{p.id}\t{escape(p.key)}\t{escape(p.number)}\t{p.customer_id}\t"
+                f"{p.ordered_at.isoformat()}\t{p.channel}\t{p.status}\tEUR\t{p.total}\n"
+                for p in new
+            ]
+        )
+        lines = "".join(
+            [
+                f"{p.id}\t{product}\t{quantity}\t{price}\t{total}\n"
+                for p in new
+                for product, quantity, price, total in p.lines
+            ]
+        )
+        order_type = self._order_type()
+        actor = "\\N" if self.ctx.actor_id is None else str(self.ctx.actor_id)
+        channels = {k: str(v) for k, v in _ORDER_CHANNEL_TO_CONTACT.items()}
+        web, inbound = str(Channel.WEB.value), str(Interaction.Direction.INBOUND.value)
+        timeline = "".join(
+            [
+                f"{p.customer_id}\t{p.ordered_at.isoformat()}\t"
+                f"{channels.get(p.channel, web)}\t{inbound}\tpurchase\t"
+                f"Order {escape(p.number)}: {p.total} EUR\t{order_type}\t{p.id}\t{actor}\n"
+                for p in new
+            ]
+        )
+        return orders, lines, timeline
+
+    def _order_type(self) -> int:
+        # Asked first in ``prepare``, on the importing thread: the check thread must not query.
+        cache = self.ctx.cache
+        if "order_type" not in cache:
+            cache["order_type"] = ContentType.objects.get_for_model(Order).pk
+        return int(cache["order_type"])
 
     def write_checked(self, checked: _OrderCheck, *, write: bool) -> BatchOutcome:
         """Write a checked batch (unless ``write`` is false); return its outcome."""
         out, new, changed = checked.outcome, checked.new, checked.changed
+        self._customers |= checked.customers
         if not write or not (new or changed):
             return out
         with sql.foreign_keys_checked_per_batch(
             self._set_based_checks(), self._references(new + changed)
         ):
-            ids = self._write(new, changed, checked.first_purchase)
+            self._write(checked)
         out.events["order.imported"] = [
             {
-                "id": ids[p.key],
+                "id": p.id,
                 "external_id": p.key,
                 "number": p.number,
                 "customer_id": p.customer_id,
@@ -1044,6 +1122,11 @@ class OrderImporter(Importer):
             for p in new
         ]
         return out
+
+    def finish(self, *, write: bool) -> None:
+        """Set the first purchase of every customer the file names, from their stored orders."""
+        if write:
+            customer_first_purchase_refresh(sorted(self._customers))
 
     def _set_based_checks(self) -> bool:
         """Whether foreign keys are checked once per batch instead of once per row (asked once)."""
@@ -1059,98 +1142,52 @@ class OrderImporter(Importer):
         references: dict[Any, Any] = {
             Customer: {p.customer_id for p in plans},
             Product: {line[0] for p in plans for line in p.lines},
-            ContentType: [ContentType.objects.get_for_model(Order).pk],
+            ContentType: [self._order_type()],
         }
         if self.ctx.actor_id is not None:
             references[Interaction._meta.get_field("actor").related_model] = [self.ctx.actor_id]
         return references
 
-    def _write(
-        self,
-        new: list[_OrderPlan],
-        changed: list[_OrderPlan],
-        first_purchase: dict[int, datetime | None],
-    ) -> dict[str, int]:
-        """Upsert the orders, insert the new orders' lines and timeline entries; return ids."""
-        ids = sql.upsert(
-            Order,
-            key="external_id",
-            columns=[
-                "external_id",
-                "number",
-                "customer",
-                "ordered_at",
-                "channel",
-                "status",
-                "currency",
-                "total",
-            ],
-            rows=[
-                (p.key, p.number, p.customer_id, p.ordered_at, p.channel, p.status, "EUR", p.total)
-                for p in new + changed
-            ],
-            update=["status", "channel"],
-        )
+    def _write(self, checked: _OrderCheck) -> None:
+        """Store the new orders with their lines and timeline entries, update the changed ones."""
+        new, changed = checked.new, checked.changed
+        if changed or checked.copy is None:
+            ids = sql.upsert(
+                Order,
+                key="external_id",
+                columns=_ORDER_COLUMNS,
+                rows=[
+                    (
+                        p.key,
+                        p.number,
+                        p.customer_id,
+                        p.ordered_at,
+                        p.channel,
+                        p.status,
+                        "EUR",
+                        p.total,
+                    )
+                    for p in (changed if checked.copy is not None else new + changed)
+                ],
+                update=["status", "channel"],
+            )
+            if checked.copy is None:
+                for p in new:
+                    p.id = ids[p.key]
         if not new:
-            return ids
-        columns = ["order_id", "product_id", "quantity", "unit_price", "line_total"]
-        if connection.vendor == "postgresql":
-            sql.copy_text(
-                OrderLine,
-                columns,
-                "".join(
-                    [
-                        f"{order_id}\t{product}\t{quantity}\t{price}\t{total}\n"
-                        for p in new
-                        for order_id in (ids[p.key],)
-                        for product, quantity, price, total in p.lines
-                    ]
-                ),
-            )
-        else:
-            bulk_insert(OrderLine, columns, ((ids[p.key], *line) for p in new for line in p.lines))
-        self._after_new_orders(new, ids, first_purchase)
-        return ids
-
-    def _after_new_orders(
-        self,
-        new: list[_OrderPlan],
-        ids: dict[str, int],
-        stored: dict[int, datetime | None],
-    ) -> None:
-        """Set first purchase dates (one statement) and put the orders on the timelines."""
-        first: dict[int, datetime] = {}
-        for p in new:
-            if p.customer_id not in first or p.ordered_at < first[p.customer_id]:
-                first[p.customer_id] = p.ordered_at
-        # Only customers whose first purchase moves back are written (the statement checks too).
-        customer_first_purchase_mark(
-            {c: at for c, at in first.items() if stored.get(c) is None or at < stored[c]}  # type: ignore[operator]
-        )
-        order_type = ContentType.objects.get_for_model(Order).pk
-        columns = list(INTERACTION_COLUMNS)
-        if connection.vendor == "postgresql":
-            actor = "\\N" if self.ctx.actor_id is None else str(self.ctx.actor_id)
-            channels = {k: str(v) for k, v in _ORDER_CHANNEL_TO_CONTACT.items()}
-            web, inbound = str(Channel.WEB.value), str(Interaction.Direction.INBOUND.value)
-            escape = sql.copy_escape
-            sql.copy_text(
-                Interaction,
-                columns,
-                "".join(
-                    [
-                        f"{p.customer_id}\t{p.ordered_at.isoformat()}\t"
-                        f"{channels.get(p.channel, web)}\t{inbound}\tpurchase\t"
-                        f"Order {escape(p.number)}: {p.total} EUR\t{order_type}\t"
-                        f"{ids[p.key]}\t{actor}\n"
-                        for p in new
-                    ]
-                ),
-            )
+            return
+        if checked.copy is not None:
+            orders, lines, timeline = checked.copy
+            sql.copy_text(Order, ("id", *_ORDER_COLUMNS), orders)
+            sql.copy_text(OrderLine, _LINE_COLUMNS, lines)
+            sql.copy_text(Interaction, INTERACTION_COLUMNS, timeline)
             return
         bulk_insert(
+            OrderLine, list(_LINE_COLUMNS), ((p.id, *line) for p in new for line in p.lines)
+        )
+        bulk_insert(
             Interaction,
-            columns,
+            list(INTERACTION_COLUMNS),
             (
                 (
                     p.customer_id,
@@ -1159,8 +1196,8 @@ class OrderImporter(Importer):
                     Interaction.Direction.INBOUND,
                     "purchase",
                     f"Order {p.number}: {p.total} EUR",
-                    order_type,
-                    str(ids[p.key]),
+                    self._order_type(),
+                    str(p.id),
                     self.ctx.actor_id,
                 )
                 for p in new
@@ -1168,29 +1205,33 @@ class OrderImporter(Importer):
         )
 
 
-def customer_first_purchase_mark(first: dict[int, datetime]) -> None:
-    """Move ``first_purchase_at`` back to the earliest purchase, for many customers at once."""
-    if not first:
+def customer_first_purchase_refresh(customer_ids: Sequence[int]) -> None:
+    """Move ``first_purchase_at`` back to each customer's earliest stored order (set-based).
+
+    Only customers whose date moves are written. Runs once per import over all
+    customers the file names, so an import broken off after some batches is
+    mended by the next run of the same file.
+    """
+    if not customer_ids:
         return
-    table = connection.ops.quote_name(Customer._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    orders = connection.ops.quote_name(Order._meta.db_table)
+    earliest = f"(SELECT min(o.ordered_at) FROM {orders} o WHERE o.customer_id = {customers}.id)"
+    statement = (
+        f"UPDATE {customers} SET first_purchase_at = {earliest} "
+        f"WHERE id {{ids}} AND {earliest} IS NOT NULL "
+        f"AND (first_purchase_at IS NULL OR first_purchase_at > {earliest})"
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ids, ids_param = sql.any_of(list(first), cast="bigint")
-            ats, ats_param = sql.any_of([at.isoformat() for at in first.values()], "timestamptz")
-            cursor.execute(
-                f"UPDATE {table} c SET first_purchase_at = v.at "
-                f"FROM unnest({ids}, {ats}) AS v(id, at) "
-                f"WHERE c.id = v.id "
-                f"AND (c.first_purchase_at IS NULL OR c.first_purchase_at > v.at)",
-                [ids_param, ats_param],
-            )
+            array, param = sql.any_of(list(customer_ids), cast="bigint")
+            cursor.execute(statement.format(ids=f"= ANY({array})"), [param])
             return
-    adapt = connection.ops.adapt_datetimefield_value
-    sql.executemany(
-        f"UPDATE {table} SET first_purchase_at = %s WHERE id = %s "
-        f"AND (first_purchase_at IS NULL OR first_purchase_at > %s)",
-        [(adapt(at), cid, adapt(at)) for cid, at in first.items()],
-    )
+        for start in range(0, len(customer_ids), sql.SQLITE_CHUNK):
+            chunk = customer_ids[start : start + sql.SQLITE_CHUNK]
+            cursor.execute(
+                statement.format(ids=f"IN ({', '.join(['%s'] * len(chunk))})"), list(chunk)
+            )
 
 
 # --- returns ---------------------------------------------------------------------------

@@ -85,7 +85,11 @@ def upsert(
                 f"SELECT {col_list} FROM {table} WITH NO DATA"
             )
             cursor.execute(f"DELETE FROM {qn(stage)}")  # cheaper than TRUNCATE for a few rows
-            with cursor.cursor.copy(f"COPY {qn(stage)} ({col_list}) FROM STDIN") as copy:
+            # COPY goes past Django's cursor wrapper: its errors get Django's classes here.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {qn(stage)} ({col_list}) FROM STDIN") as copy,
+            ):
                 for row in values:
                     copy.write_row(row)
             cursor.execute(
@@ -279,6 +283,25 @@ def foreign_keys_checked_per_batch(
         cursor.execute("SET LOCAL session_replication_role = origin")
 
 
+def ids_reserve(model: type[models.Model], count: int) -> list[int]:
+    """Draw ``count`` ids from the table's identity sequence (PostgreSQL), in one statement.
+
+    Rows written with these ids by COPY need no ``RETURNING`` round trip, and
+    their ids are known before they are written. Ids not used leave gaps, as
+    a rolled-back insert does.
+    """
+    if count <= 0:
+        return []
+    qn = connection.ops.quote_name
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [qn(table), str(model._meta.pk.column), count],  # type: ignore[union-attr]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def copy_text(model: type[models.Model], columns: Sequence[str], text: str) -> None:
     """COPY rows already written in COPY text format (tab separated, ``\\N`` for NULL).
 
@@ -290,7 +313,11 @@ def copy_text(model: type[models.Model], columns: Sequence[str], text: str) -> N
     qn = connection.ops.quote_name
     names = ", ".join(qn(n) for n in _names(model, columns))
     statement = f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,  # IntegrityError etc. as from any other statement
+        cursor.cursor.copy(statement) as copy,
+    ):
         copy.write(text)
 
 
