@@ -168,14 +168,14 @@ def normalize_header(name: str) -> str:
 # --- rows and outcomes -----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class RowIssue:
     line: int
     column: str
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One parsed row: its line, the raw cells (for the report) and the typed values."""
 
@@ -763,7 +763,7 @@ class _OrderLookups:
     ids: list[int]  # drawn for the new orders (PostgreSQL; empty on SQLite)
 
 
-@dataclass
+@dataclass(slots=True)
 class _OrderPlan:
     key: str
     rows: list[Row]
@@ -1065,13 +1065,25 @@ class OrderImporter(Importer):
     def _copy_texts(self, new: list[_OrderPlan]) -> tuple[str, str, str]:
         """The new orders, their lines and their timeline entries in COPY text format."""
         escape = sql.copy_escape
-        orders = "".join(
-            [
-                f"{p.id}\t{escape(p.key)}\t{escape(p.number)}\t{p.customer_id}\t"
-                f"{p.ordered_at.isoformat()}\t{p.channel}\t{p.status}\tEUR\t{p.total}\n"
-                for p in new
-            ]
-        )
+        order_type = self._order_type()
+        actor = "\\N" if self.ctx.actor_id is None else str(self.ctx.actor_id)
+        web = str(Channel.WEB.value)
+        channels = {k: str(v) for k, v in _ORDER_CHANNEL_TO_CONTACT.items()}
+        inbound = str(Interaction.Direction.INBOUND.value)
+        timeline_tail = f"\t{order_type}\t"
+        orders: list[str] = []
+        timeline: list[str] = []
+        for p in new:
+            at = p.ordered_at.isoformat()
+            number = escape(p.number)
+            orders.append(
+                f"{p.id}\t{escape(p.key)}\t{number}\t{p.customer_id}\t{at}\t"
+                f"{p.channel}\t{p.status}\tEUR\t{p.total}\n"
+            )
+            timeline.append(
+                f"{p.customer_id}\t{at}\t{channels.get(p.channel, web)}\t{inbound}\tpurchase\t"
+                f"Order {number}: {p.total} EUR{timeline_tail}{p.id}\t{actor}\n"
+            )
         lines = "".join(
             [
                 f"{p.id}\t{product}\t{quantity}\t{price}\t{total}\n"
@@ -1079,19 +1091,7 @@ class OrderImporter(Importer):
                 for product, quantity, price, total in p.lines
             ]
         )
-        order_type = self._order_type()
-        actor = "\\N" if self.ctx.actor_id is None else str(self.ctx.actor_id)
-        channels = {k: str(v) for k, v in _ORDER_CHANNEL_TO_CONTACT.items()}
-        web, inbound = str(Channel.WEB.value), str(Interaction.Direction.INBOUND.value)
-        timeline = "".join(
-            [
-                f"{p.customer_id}\t{p.ordered_at.isoformat()}\t"
-                f"{channels.get(p.channel, web)}\t{inbound}\tpurchase\t"
-                f"Order {escape(p.number)}: {p.total} EUR\t{order_type}\t{p.id}\t{actor}\n"
-                for p in new
-            ]
-        )
-        return orders, lines, timeline
+        return "".join(orders), lines, "".join(timeline)
 
     def _order_type(self) -> int:
         # Asked first in ``prepare``, on the importing thread: the check thread must not query.
