@@ -808,6 +808,9 @@ _ORDER_COLUMNS = (
 _LINE_COLUMNS = ("order_id", "product_id", "quantity", "unit_price", "line_total")
 
 
+_SAME_IN_EVERY_LINE = ("customer_external_id", "customer_number", "ordered_at")
+
+
 class OrderImporter(Importer):
     """Orders, one row per order line; rows with the same ``external_id`` form one order.
 
@@ -929,8 +932,9 @@ class OrderImporter(Importer):
         if customer_id is None:
             problems.append((group[0], _customer_column(self.ctx, head), "unknown customer"))
         for row in group[1:]:
-            for f in ("customer_external_id", "customer_number", "ordered_at"):
-                if row.values.get(f) is not None and row.values.get(f) != head.get(f):
+            for f in _SAME_IN_EVERY_LINE:
+                value = row.values.get(f)
+                if value is not None and value != head.get(f):
                     problems.append(
                         (
                             row,
@@ -942,19 +946,22 @@ class OrderImporter(Importer):
         if currency != "EUR":
             problems.append((group[0], self.ctx.column("currency"), "only EUR is supported"))
         lines = []
+        total = Decimal("0.00")
+        given = None
         for row in group:
-            product = products.get(row.values["sku"])
+            values = row.values
+            product = products.get(values["sku"])
+            if given is None:
+                given = values.get("total")
             if product is None:
-                problems.append(
-                    (row, self.ctx.column("sku"), f"unknown product “{row.values['sku']}”")
-                )
+                problems.append((row, self.ctx.column("sku"), f"unknown product “{values['sku']}”"))
                 continue
-            price = row.values.get("unit_price")
+            price = values.get("unit_price")
             price = product[1] if price is None else price
-            quantity = row.values["quantity"]
-            lines.append((product[0], quantity, price, (price * quantity).quantize(CENT)))
-        total = sum((line[3] for line in lines), Decimal("0.00"))
-        given = next((r.values["total"] for r in group if r.values.get("total") is not None), None)
+            quantity = values["quantity"]
+            line_total = (price * quantity).quantize(CENT)
+            total += line_total
+            lines.append((product[0], quantity, price, line_total))
         if not problems and given is not None and given != total:
             problems.append(
                 (

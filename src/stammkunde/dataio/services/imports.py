@@ -205,9 +205,12 @@ def _parse(
         else:
             last[name] = (cell, value)
     for group in importer.one_of:
-        if not any(values.get(t) for t in group) and not any(
-            i.column in {mapping.get(t) for t in group} for i in issues
-        ):
+        for target in group:  # a loop, not any(<generator>): this runs for every row
+            if values.get(target):
+                break
+        else:
+            if any(i.column in {mapping.get(t) for t in group} for i in issues):
+                continue
             issues.append(
                 RowIssue(
                     line, mapping.get(group[0], group[0]), f"one of {', '.join(group)} is required"
