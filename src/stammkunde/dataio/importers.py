@@ -219,6 +219,7 @@ class Importer:
     # Targets of which at least one must be present (e.g. customer by id or number).
     one_of: tuple[tuple[str, ...], ...] = ()
     group_by: str | None = None  # rows with equal values of this field form one record
+    batch_size = 5000  # rows per batch (``import_file(batch_size=...)`` overrides it)
     # With ``prepare`` (reads), ``check`` (rules, no database) and ``write_checked``
     # (writes), the runner checks the next batch while the previous one is written.
     pipelined = False
@@ -832,6 +833,9 @@ class OrderImporter(Importer):
     kind = "orders"
     group_by = "external_id"
     pipelined = True
+    # Per batch the referenced products and customers are locked once: bigger batches
+    # lock fewer rows in all (the same products appear in every batch).
+    batch_size = 20_000
     fields = (
         FieldSpec(
             "external_id",
@@ -1223,21 +1227,29 @@ def customer_first_purchase_refresh(customer_ids: Sequence[int]) -> None:
         return
     customers = connection.ops.quote_name(Customer._meta.db_table)
     orders = connection.ops.quote_name(Order._meta.db_table)
-    earliest = f"(SELECT min(o.ordered_at) FROM {orders} o WHERE o.customer_id = {customers}.id)"
-    statement = (
-        f"UPDATE {customers} SET first_purchase_at = {earliest} "
-        f"WHERE id {{ids}} AND {earliest} IS NOT NULL "
-        f"AND (first_purchase_at IS NULL OR first_purchase_at > {earliest})"
-    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # One pass over the orders (GROUP BY), not one subquery per customer and use.
             array, param = sql.any_of(list(customer_ids), cast="bigint")
-            cursor.execute(statement.format(ids=f"= ANY({array})"), [param])
+            cursor.execute(
+                f"UPDATE {customers} c SET first_purchase_at = m.at "
+                f"FROM (SELECT customer_id, min(ordered_at) AS at FROM {orders} "
+                f"WHERE customer_id = ANY({array}) GROUP BY customer_id) m "
+                f"WHERE c.id = m.customer_id "
+                f"AND (c.first_purchase_at IS NULL OR c.first_purchase_at > m.at)",
+                [param],
+            )
             return
+        earliest = (
+            f"(SELECT min(o.ordered_at) FROM {orders} o WHERE o.customer_id = {customers}.id)"
+        )
         for start in range(0, len(customer_ids), sql.SQLITE_CHUNK):
             chunk = customer_ids[start : start + sql.SQLITE_CHUNK]
             cursor.execute(
-                statement.format(ids=f"IN ({', '.join(['%s'] * len(chunk))})"), list(chunk)
+                f"UPDATE {customers} SET first_purchase_at = {earliest} "
+                f"WHERE id IN ({', '.join(['%s'] * len(chunk))}) AND {earliest} IS NOT NULL "
+                f"AND (first_purchase_at IS NULL OR first_purchase_at > {earliest})",
+                list(chunk),
             )
 
 

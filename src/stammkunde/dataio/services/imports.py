@@ -54,7 +54,6 @@ from ..readers import FileError, Table, open_table
 from ..values import CellError
 from .webhooks import webhook_emit
 
-BATCH_SIZE = 5000
 PREFETCH = 2  # parsed batches waiting for the writer
 MAX_STORED_ERRORS = 500
 ProgressCallback = Callable[[int, float], None]
@@ -277,7 +276,7 @@ def import_file(
     actor: User | None = None,
     job_id: int | None = None,
     report_path: str | Path | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import one file of ``kind``; return counts, the first errors and the report path.
@@ -320,7 +319,7 @@ def import_file(
             mapping or {},
             result,
             report,
-            batch_size,
+            batch_size or importer_cls.batch_size,
             on_progress,
             single_transaction,
         )
