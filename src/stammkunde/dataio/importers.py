@@ -1068,6 +1068,10 @@ class OrderImporter(Importer):
                 out.unchanged += len(plan.rows)
         checked = _OrderCheck(out, new, changed, {p.customer_id for p in plans})
         if found.ids:
+            # ``prepare`` drew one id per order not stored: never fewer than the new ones.
+            # (Without ids, on SQLite, ``_write`` upserts and reads the ids back.)
+            if len(found.ids) < len(new):
+                raise RuntimeError(f"{len(new)} new orders but {len(found.ids)} ids drawn")
             for plan, order_id in zip(new, found.ids, strict=False):
                 plan.id = order_id
             checked.copy = self._copy_texts(new)
