@@ -227,3 +227,47 @@ def test_paused_and_solved_time_never_counts_toward_the_resolution_due(
         history.append((now, new))
     if ticket_.status in CLOCK_RUNNING and ticket_.resolution_due > now:
         assert sla.clock_elapsed(calendar, history, ticket_.resolution_due) == pytest.approx(target)
+
+
+@pytest.mark.django_db
+def test_moving_a_ticket_to_a_stricter_queue_moves_its_due_times_by_the_time_used() -> None:
+    # given a ticket in a queue without a policy (8 working hours to first response)
+    # and a queue whose policy promises an answer within one working hour
+    express = queue("Express")
+    SLAPolicy.objects.create(
+        name="Express",
+        queue=express,
+        first_response_minutes=60,
+        next_response_minutes=60,
+        resolution_minutes=600,
+    )
+    t = ticket()
+    assert t.first_response_due == add_working_time(
+        t.queue.business_hours(), T0, sla.DEFAULT_TARGETS[0]
+    )
+    # when it is moved there after 30 working minutes
+    later = T0 + timedelta(minutes=30)
+    moved = services.ticket_change(
+        actor=None, ticket=t, expected_version=t.version, queue=express, now=later
+    )
+    # then the policy is Express, and 30 of its minutes are used already
+    calendar = express.business_hours()
+    assert moved.sla_policy is not None and moved.sla_policy.name == "Express"
+    assert moved.first_response_due == T0 + timedelta(minutes=60)
+    assert moved.resolution_due == add_working_time(calendar, later, 600 - 30)
+    assert moved.sla_due == moved.first_response_due
+    moved.refresh_from_db()
+    assert moved.first_response_due == T0 + timedelta(minutes=60)
+    # when it goes back after another 60 minutes (90 used, overdue under Express)
+    back = services.ticket_change(
+        actor=None,
+        ticket=moved,
+        expected_version=moved.version,
+        queue=queue("Support"),
+        now=later + timedelta(minutes=60),
+    )
+    # then the default targets apply again, minus the 90 minutes used
+    assert back.sla_policy is None
+    assert back.first_response_due == add_working_time(
+        calendar, later + timedelta(minutes=60), sla.DEFAULT_TARGETS[0] - 90
+    )

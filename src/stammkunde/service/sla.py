@@ -80,6 +80,54 @@ def sla_start(ticket: Ticket, *, now: datetime) -> None:
     sla_refresh_due(ticket)
 
 
+@dataclass(frozen=True)
+class SLAPlan:
+    """A ticket's calendar and targets, taken before a change that may alter them."""
+
+    calendar: BusinessHours
+    targets: tuple[int, int, int]
+
+
+def sla_plan(ticket: Ticket) -> SLAPlan:
+    return SLAPlan(_calendar(ticket), _targets(ticket))
+
+
+def sla_replan(ticket: Ticket, before: SLAPlan, *, now: datetime) -> None:
+    """Queue, priority or customer changed: pick the policy again, move the pending due times.
+
+    The working time a component has used so far counts against its new
+    target: two of eight working hours used and a new target of four hours
+    leave two. Met and breached components keep their times; a paused clock
+    stays paused (the time is counted up to the pause). No save.
+    """
+    value_class = ticket.customer.value_class if ticket.customer is not None else ""
+    ticket.sla_policy = policy_for(
+        queue_id=ticket.queue_id, value_class=value_class or "", priority=ticket.priority
+    )
+    targets, calendar = _targets(ticket), _calendar(ticket)
+    at = ticket.sla_paused_at or now
+    pending = (
+        ticket.first_response_at is None and not ticket.first_response_breached,
+        not ticket.next_response_breached,
+        not ticket.resolution_breached,
+    )
+    for component, old_target, new_target, open_ in zip(
+        _COMPONENTS, before.targets, targets, pending, strict=True
+    ):
+        due = getattr(ticket, f"{component}_due")
+        if due is None or not open_:
+            continue
+        # Working minutes left under the old plan; negative when overdue.
+        left = working_minutes_between(before.calendar, at, due) - working_minutes_between(
+            before.calendar, due, at
+        )
+        used = old_target - left
+        setattr(
+            ticket, f"{component}_due", add_working_time(calendar, at, max(new_target - used, 0))
+        )
+    sla_refresh_due(ticket)
+
+
 def sla_on_status(ticket: Ticket, *, old: str, new: str, now: datetime) -> None:
     """Pause, resume or stop the clock on a status change (no save)."""
     if new == Status.CLOSED:

@@ -38,6 +38,7 @@ from .. import sla
 from ..fcr import FCR_WINDOW, same_matter_q
 from ..models import (
     ALLOWED_TRANSITIONS,
+    OPEN_STATUSES,
     Attachment,
     Category,
     Message,
@@ -347,6 +348,8 @@ def ticket_change(
     locked = _lock(ticket, expected_version)
     before = snapshot(locked, AUDITED_FIELDS)
     old_tags = sorted(locked.tags.values_list("name", flat=True))
+    plan_before = sla.sla_plan(locked)
+    sla_inputs = _sla_inputs(locked)
     for name, value in (
         ("assignee", assignee),
         ("team", team),
@@ -375,6 +378,8 @@ def ticket_change(
             field_errors={"root_cause": [_("Inactive root cause.")]},
         )
     validated(locked, exclude=["number"])
+    if locked.status in OPEN_STATUSES and _sla_inputs(locked) != sla_inputs:
+        sla.sla_replan(locked, plan_before, now=now)
     if status:
         _transition(locked, status, actor=actor, now=now)
     changes: dict[str, Any] = diff(before, snapshot(locked, AUDITED_FIELDS))
@@ -410,6 +415,12 @@ def ticket_change(
                 at=now,
             )
     return locked
+
+
+def _sla_inputs(ticket: Ticket) -> tuple[Any, ...]:
+    """What chooses a ticket's SLA policy and calendar."""
+    value_class = ticket.customer.value_class if ticket.customer is not None else ""
+    return (ticket.queue_id, ticket.priority, value_class)
 
 
 def ticket_solve(
