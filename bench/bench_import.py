@@ -2,6 +2,12 @@
 """Import of 1M order lines on PostgreSQL: the fast path against a naive ORM loop, one run.
 
     .venv/bin/python bench/bench_import.py [--lines 1000000] [--naive 5000]
+    .venv/bin/python bench/bench_import.py --compare <git revision> [--rounds 2] ...
+
+With ``--compare`` the same bench runs alternately on the code of that
+revision (``git archive`` into a scratch folder) and on the working tree, each
+in its own process and database, and prints the fast path of both and their
+ratio: the figures before and after a change, measured in the same run.
 
 Creates a scratch database on postgresql://postgres@127.0.0.1:5432 (dropped at
 the end), loads products and customers through the importer, writes a German
@@ -19,7 +25,9 @@ import argparse
 import csv
 import os
 import random
+import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -232,13 +240,23 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=2_000)
     parser.add_argument("--naive", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", default=DB_NAME, help="scratch database (created and dropped)")
+    parser.add_argument("--compare", metavar="REV", help="also run the code of this revision")
+    parser.add_argument(
+        "--after", metavar="REV", help="with --compare: this revision, not the tree"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --compare: runs of each")
     args = parser.parse_args()
+    if args.compare:
+        compare(args)
+        return
+    db_name = args.db
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        admin.execute(f"CREATE DATABASE {DB_NAME}")
+        admin.execute(f"DROP DATABASE IF EXISTS {db_name}")
+        admin.execute(f"CREATE DATABASE {db_name}")
     tmp = tempfile.TemporaryDirectory(prefix="bench_import_")
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db_name}"
     os.environ["STAMMKUNDE_VAR_DIR"] = tmp.name
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stammkunde.settings")
     try:
@@ -276,8 +294,8 @@ def main() -> None:
         )
 
         from stammkunde.commerce.models import Order, OrderLine
+        from stammkunde.core.db import set_based_checks_allowed
         from stammkunde.customers.models import Customer, Interaction
-        from stammkunde.dataio.sql import set_based_checks_allowed
 
         set_based = set_based_checks_allowed([Order, OrderLine, Interaction, Customer])
         load_before = os.getloadavg()[0]
@@ -344,11 +362,64 @@ def main() -> None:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                [DB_NAME],
+                [db_name],
             )
-            admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            admin.execute(f"DROP DATABASE IF EXISTS {db_name}")
         tmp.cleanup()
     sys.stdout.flush()
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Run the bench on revision ``args.compare`` and on the working tree, alternately."""
+    repo = Path(__file__).resolve().parents[1]
+    base = tempfile.TemporaryDirectory(prefix="bench_import_base_")
+    sources = {}
+    for label, rev in (("before", args.compare), ("after", args.after)):
+        if rev is None:
+            sources[label] = repo / "src"
+            continue
+        folder = Path(base.name) / label
+        folder.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+        sources[label] = folder / "src"
+    common = [
+        f"--lines={args.lines}",
+        f"--customers={args.customers}",
+        f"--skus={args.skus}",
+        f"--naive={args.naive}",
+        f"--seed={args.seed}",
+    ]
+    found: dict[str, list[float]] = {"before": [], "after": []}
+    for round_no in range(args.rounds):
+        for label, src in sources.items():
+            env = {**os.environ, "PYTHONPATH": str(src)}
+            run = subprocess.run(
+                [sys.executable, __file__, *common, f"--db={args.db}_{label}"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            print(
+                f"--- round {round_no + 1}, {label} ({(args.compare if label == 'before' else args.after) or 'working tree'})"
+            )
+            print(run.stdout.strip() or run.stderr[-2000:])
+            match = re.search(r"RESULT fast path ([\d,]+) rows/s", run.stdout)
+            if match:
+                found[label].append(float(match.group(1).replace(",", "")))
+    base.cleanup()
+    print()
+    for label, rates in found.items():
+        print(f"{label}: " + ", ".join(f"{r:,.0f}" for r in rates) + " rows/s")
+    if found["before"] and found["after"]:
+        before = sum(found["before"]) / len(found["before"])
+        after = sum(found["after"]) / len(found["after"])
+        print(
+            f"COMPARE fast path before {before:,.0f} rows/s | after {after:,.0f} rows/s | "
+            f"after / before {after / before:.2f}"
+        )
 
 
 if __name__ == "__main__":

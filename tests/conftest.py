@@ -12,12 +12,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from stammkunde.core.models import ServicePartner
 from stammkunde.core.services import user_create
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Background jobs run in the caller during tests: a runner thread would not see the
+# test's transaction (tests/core/jobs run real threads and workers where they mean to).
+settings.JOBS_INLINE = True
 CHROMIUM = "/usr/bin/chromium"
 
 

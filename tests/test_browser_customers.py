@@ -26,7 +26,8 @@ def test_agent_finds_a_customer_and_reads_the_360_page_in_both_languages(
     page.fill("input[name=username]", "anna")
     page.fill("input[name=password]", "pw-Stammkunde-1")
     page.click("main button[type=submit]")
-    page.wait_for_url("**/customers/")
+    page.wait_for_url(f"{live_server.url}/")  # the start page
+    page.goto(f"{live_server.url}/customers/")
     # then: German by default
     assert page.locator("h1").first.inner_text() == "Kunden"
     # when: search with htmx

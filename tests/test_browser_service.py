@@ -50,7 +50,7 @@ def test_agent_handles_a_complaint_end_to_end_and_the_team_lead_approves_goodwil
     page.fill("input[name=username]", "tom")
     page.fill("input[name=password]", "pw-Stammkunde-1")
     page.click("main button[type=submit]")
-    page.wait_for_url("**/customers/")
+    page.wait_for_url(f"{live_server.url}/")  # the start page
     page.click("header nav >> text=Service")
     page.wait_for_selector("#inbox")
     page.click("a[data-view=unassigned]")
@@ -99,7 +99,7 @@ def test_agent_handles_a_complaint_end_to_end_and_the_team_lead_approves_goodwil
     lead.fill("input[name=username]", "lena")
     lead.fill("input[name=password]", "pw-Stammkunde-1")
     lead.click("main button[type=submit]")
-    lead.wait_for_url("**/customers/")
+    lead.wait_for_url(f"{live_server.url}/")  # the start page
     lead.goto(f"{live_server.url}/service/")
     lead.click(f"#pending-goodwill >> text={complaint.number}")
     lead.click("#goodwill button[value=approve]")

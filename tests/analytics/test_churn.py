@@ -101,3 +101,34 @@ def test_recency_drift_measures_the_gap_in_units_of_the_customers_own_rhythm():
     # then
     assert features.loc[0, "recency_drift"] == 3.0
     assert features.loc[0, "recency_days"] == 30.0
+
+
+def test_an_unknown_input_is_never_a_reason_but_a_known_one_names_its_value(rng):
+    # given a model where the survey score matters (low score = risk), and customers
+    # without an answered survey whose imputed median would push their risk up
+    n = 3000
+    X = pd.DataFrame(
+        {
+            "recency_drift": rng.exponential(1.0, n),
+            # skewed answers: the median (2) lies below the mean, on the risky side
+            "survey_score_last": np.where(
+                rng.random(n) < 0.3,
+                np.nan,
+                rng.choice([1, 2, 3, 4, 5], n, p=[0.35, 0.2, 0.1, 0.15, 0.2]),
+            ),
+        }
+    )
+    score = X["survey_score_last"].fillna(3.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(2.0 - 1.0 * score)))).astype(int)
+    model = ChurnModel().fit(X, y)
+    contributions = model.contributions(X)
+    unknown = X["survey_score_last"].isna()
+    assert (contributions.loc[unknown, "survey_score_last"] > 0).any()  # the trap is real
+    # when
+    reasons = model.reasons(X, top=3)
+    # then no reason stands on a value the customer never gave
+    on_unknown = reasons["customer"].isin(X.index[unknown])
+    assert not (on_unknown & (reasons["feature"] == "survey_score_last")).any()
+    # and every reason carries the customer's own input
+    for row in reasons.itertuples():
+        assert row.value == X.loc[row.customer].reindex(FEATURES).fillna(0.0)[row.feature]

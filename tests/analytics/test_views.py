@@ -109,7 +109,8 @@ def test_analytics_page_shows_charts_and_model_quality_to_an_analyst(
     assert response.status_code == 200
     for block in ("chart-risk", "chart-phases", "chart-classes", "model-quality", "cohorts"):
         assert f'id="{block}"' in page
-    assert "Plotly.newPlot" in page
+    assert 'class="plotly-chart"' in page and 'type="application/json"' in page  # charts.js
+    assert "Plotly.newPlot" not in page  # no inline script (CSP)
     assert reverse("analytics:plotly_js") in page
     assert "cdn.plot.ly" not in page and "https://" not in page.split("<body")[0]
 

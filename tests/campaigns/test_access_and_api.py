@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core import mail
 
 from stammkunde.campaigns import services
@@ -20,6 +22,7 @@ PAGES = [
     "/campaigns/new/",
     "/campaigns/{pk}/",
     "/campaigns/{pk}/edit/",
+    "/campaigns/{pk}/preview/",
     "/campaigns/{pk}/contacts.csv",
     "/campaigns/{pk}/letters/",
     "/campaigns/{pk}/letters.csv",
@@ -30,6 +33,7 @@ PAGES = [
 POSTS = [
     "/campaigns/{pk}/status/",
     "/campaigns/{pk}/run/",
+    "/campaigns/{pk}/test-send/",
     "/campaigns/{pk}/evaluate/",
     "/campaigns/segments/count/",
 ]
@@ -230,7 +234,16 @@ def test_marketing_switches_on_a_playbook_from_the_list(client, marketing) -> No
     playbook = Campaign.objects.get(playbook_phase="churning")
     page = client.get("/campaigns/")
     assert page.status_code == 200 and playbook.name.encode() in page.content
-    client.post(f"/campaigns/{playbook.pk}/status/", {"status": "active", "next": "/campaigns/"})
+    asked = client.post(
+        f"/campaigns/{playbook.pk}/status/", {"status": "active", "next": "/campaigns/"}
+    )
+    playbook.refresh_from_db()
+    assert playbook.status == "draft" and "/preview/?action=activate" in asked["Location"]
+    preview = client.get(asked["Location"])
+    client.post(
+        f"/campaigns/{playbook.pk}/status/",
+        {"status": "active", "confirm": preview.context["preview"].token, "next": "/campaigns/"},
+    )
     playbook.refresh_from_db()
     assert playbook.status == "active"
 
@@ -294,7 +307,10 @@ def test_letters_batch_is_print_ready_and_exports_csv(client, marketing) -> None
     html = client.get(f"/campaigns/{campaign.pk}/letters/").content.decode()
     csv_text = client.get(f"/campaigns/{campaign.pk}/letters.csv").content.decode()
     # then
-    assert "page-break-after" in html and "Hauptstr. 1" in html
+    assert 'class="letter"' in html and "Hauptstr. 1" in html
+    assert "css/letters.css" in html  # the print sheet: one letter per page
+    sheet = finders.find("css/letters.css")
+    assert sheet and ".letter { page-break-after: always; }" in Path(sheet).read_text()
     assert customer.number in csv_text and "'=Brief" in csv_text
     assert customer.interactions.filter(kind="campaign", channel="letter").exists()
 
@@ -321,4 +337,4 @@ def test_customer_page_says_why_there_is_no_action(client, agent) -> None:
     )
     client.force_login(agent)
     html = client.get(f"/customers/{customer.pk}/").content.decode()
-    assert 'data-next-best=""' in html and "double opt-in" in html
+    assert 'data-next-best=""' in html and "Double-Opt-in" in html

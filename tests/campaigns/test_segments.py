@@ -99,13 +99,13 @@ def test_a_segment_is_one_query(shop, django_assert_num_queries) -> None:
 @pytest.mark.parametrize(
     ("rules", "message"),
     [
-        ({"field": "shoe_size", "op": "eq", "value": 42}, "Unknown field"),
-        ({"field": "churn_risk", "op": "eq", "value": "high"}, "must be a number"),
-        ({"field": "phase", "op": "gte", "value": "new"}, "operator must be"),
-        ({"field": "phase", "op": "eq", "value": "new", "within_days": 3}, "not possible"),
-        ({"all": {"field": "phase"}}, "hold a list"),
-        ({"field": "has_returns", "op": "is", "value": "yes"}, "true or false"),
-        ([], "must be an object"),
+        ({"field": "shoe_size", "op": "eq", "value": 42}, "Unbekanntes Feld"),
+        ({"field": "churn_risk", "op": "eq", "value": "high"}, "muss eine Zahl sein"),
+        ({"field": "phase", "op": "gte", "value": "new"}, "der Operator muss"),
+        ({"field": "phase", "op": "eq", "value": "new", "within_days": 3}, "nicht möglich"),
+        ({"all": {"field": "phase"}}, "Liste enthalten"),
+        ({"field": "has_returns", "op": "is", "value": "yes"}, "mit ja"),
+        ([], "muss ein Objekt sein"),
     ],
 )
 def test_malformed_rules_are_refused_with_a_field_error(rules, message) -> None:
@@ -124,3 +124,17 @@ def test_frozen_segment_keeps_its_members(shop) -> None:
     # then only the dynamic segment sees her
     assert set(segment_customers(frozen).values_list("first_name", flat=True)) == {"Cleo"}
     assert set(segment_customers(live).values_list("first_name", flat=True)) == {"Cleo", "Dora"}
+
+
+def test_the_segment_form_answers_bad_rules_with_a_german_field_error(client, make_user) -> None:
+    client.force_login(make_user("marketing"))
+    response = client.post(
+        "/campaigns/segments/new/",
+        {
+            "name": "X",
+            "mode": "dynamic",
+            "rules": '{"field": "churn_risk", "op": "gte", "value": "hoch"}',
+        },
+    )
+    assert response.status_code == 200
+    assert "churn_risk: der Wert muss eine Zahl sein." in response.context["form"].errors["rules"]

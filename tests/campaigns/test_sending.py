@@ -167,7 +167,7 @@ def test_bounced_address_is_not_mailed_again() -> None:
     counts = _run(email_campaign(name="second"), now=NOW + timedelta(days=40))
     # then
     assert mail.outbox == []
-    assert counts["suppressed"] == {"no_email_consent": 1}
+    assert counts["suppressed"] == {"no_email_address": 1}
     assert CampaignContact.objects.filter(status="bounced").count() == 1
 
 

@@ -19,8 +19,13 @@ def queue(db: Any) -> Queue:
 
 @pytest.fixture(autouse=True)
 def _no_immediate_send(settings: Any) -> None:
-    """Tests send the outbox explicitly (against a real SMTP server where it matters)."""
+    """Tests send the outbox explicitly (against a real SMTP server where it matters).
+
+    The SMTP backend as in production: the outbox then talks SMTP itself (a
+    test memory backend would take the mail without any network).
+    """
     settings.CHANNELS_SEND_IMMEDIATELY = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
 def mail(

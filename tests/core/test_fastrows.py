@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from stammkunde.core.fastrows import row_insert, row_update, row_value, rows_fetch
+from stammkunde.core.db.statements import row_insert, row_update, row_value, rows_fetch
 from stammkunde.loyalty.models import LoyaltyAccount, PointsEntry, PointsLot
 from tests.loyalty.factories import account
 

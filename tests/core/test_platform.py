@@ -9,12 +9,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_health_reports_the_database(client) -> None:
-    response = client.get("/health/")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
 def test_login_is_locked_after_five_failures(make_user, client) -> None:
     user = make_user("agent")
     for _ in range(5):

@@ -1,4 +1,4 @@
-"""Data tools tests: jobs run inline, files go to a temporary MEDIA_ROOT."""
+"""Data tools tests: jobs (core.jobs) run inline, files go to a temporary MEDIA_ROOT."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 @pytest.fixture(autouse=True)
 def _inline_jobs(settings: Any, tmp_path: Path) -> None:
-    settings.DATAIO_INLINE_JOBS = True
+    settings.JOBS_INLINE = True
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

@@ -152,3 +152,28 @@ def test_the_merge_page_previews_and_merges_for_a_team_lead_only(
     b.refresh_from_db()
     assert b.merged_into_id == a.pk
     assert DuplicatePair.objects.get().status == DuplicatePair.Status.MERGED
+
+
+def test_the_duplicate_search_runs_as_a_job_started_from_the_page(
+    client, admin, django_capture_on_commit_callbacks
+) -> None:
+    from django.urls import reverse
+
+    from stammkunde.core.jobs.models import Job
+
+    # given two records of the same person
+    _person("Erika", "Mustermann", email="erika@example.de")
+    _person("Erika", "Musterman", email="ERIKA@example.de")
+    client.force_login(admin)
+    client.cookies["django_language"] = "de"
+    # when the search is started from the duplicates page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("dataio:duplicates"))
+    # then it ran as a recorded job, started by the user, and the page shows its result
+    assert response.status_code == 302
+    job = Job.objects.get(kind="dataio.duplicates_scan")
+    assert job.status == Job.Status.DONE, job.error
+    assert job.started_by == admin and job.result == {"open": 1}
+    page = client.get(reverse("dataio:duplicates")).content.decode()
+    assert "Letzte Suche" in page
+    assert page.count(reverse("dataio:merge", args=[DuplicatePair.objects.get().pk])) == 1

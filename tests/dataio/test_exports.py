@@ -60,7 +60,7 @@ def test_the_export_uses_the_filters_and_is_audited(agent) -> None:
     with open(job.file_path, encoding="utf-8-sig") as handle:
         names = [r["last_name"] for r in csv.DictReader(handle)]
     assert names == ["Albers"]
-    entry = AuditEntry.objects.get(action="export")
+    entry = AuditEntry.objects.get(action="export", object_type="dataio.ExportJob")
     assert entry.changes == {
         "list": "customers",
         "filters": {"q": "alb"},

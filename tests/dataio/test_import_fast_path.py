@@ -8,8 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from stammkunde.commerce.models import Order, OrderLine, Product
+from stammkunde.core import db
 from stammkunde.customers.models import Customer
-from stammkunde.dataio import sql
 from stammkunde.dataio.models import ImportJob
 from stammkunde.dataio.services.imports import import_file
 
@@ -84,17 +84,18 @@ def test_an_order_number_of_the_previous_batch_is_taken(shop, tmp_path) -> None:
 def test_a_batch_after_a_refused_batch_is_checked_again(shop, tmp_path, monkeypatch) -> None:
     # given the database refuses the first batch (O1); O1 comes again in the second batch
     from stammkunde.dataio.importers import OrderImporter
+    from stammkunde.dataio.importers import orders as order_importer
 
-    original = OrderImporter._write
+    original = order_importer.orders_bulk_create
     calls = {"n": 0}
 
-    def refuse_first(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def refuse_first(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise IntegrityError("refused")
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(OrderImporter, "_write", refuse_first)
+    monkeypatch.setattr(order_importer, "orders_bulk_create", refuse_first)
     path = write(
         tmp_path,
         "o.csv",
@@ -113,9 +114,9 @@ def test_referenced_rows_are_locked_and_a_missing_one_is_refused(shop) -> None:
     # given
     product = Product.objects.get(sku="ZB-HELM-01")
     # when / then
-    sql.references_lock(Product, [product.pk])
+    db.references_lock(Product, [product.pk])
     with pytest.raises(IntegrityError, match="do not exist"):
-        sql.references_lock(Product, [product.pk, 10**9])
+        db.references_lock(Product, [product.pk, 10**9])
 
 
 @postgres_only
@@ -123,13 +124,13 @@ def test_replica_mode_ends_with_the_block_and_with_an_error(db) -> None:
     # given
     assert _replication_role() == "origin"
     # when the block ends normally
-    with sql.foreign_keys_checked_per_batch(True, {}):
+    with db.foreign_keys_checked_per_batch(True, {}):
         inside = _replication_role()
     # then
     assert (inside, _replication_role()) == ("replica", "origin")
     # when the block fails, inside a caller's transaction that goes on
     with transaction.atomic():
-        with pytest.raises(IntegrityError), sql.foreign_keys_checked_per_batch(True, {}):
+        with pytest.raises(IntegrityError), db.foreign_keys_checked_per_batch(True, {}):
             raise IntegrityError("boom")
         # then
         assert _replication_role() == "origin"
@@ -138,7 +139,7 @@ def test_replica_mode_ends_with_the_block_and_with_an_error(db) -> None:
 @postgres_only
 def test_a_user_trigger_on_a_written_table_keeps_the_per_row_checks(db) -> None:
     # given
-    assert sql.set_based_checks_allowed([Order, Customer])
+    assert db.set_based_checks_allowed([Order, Customer])
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION _noop() RETURNS trigger LANGUAGE plpgsql AS "
@@ -149,7 +150,7 @@ def test_a_user_trigger_on_a_written_table_keeps_the_per_row_checks(db) -> None:
             "FOR EACH ROW EXECUTE FUNCTION _noop()"
         )
     # when / then
-    assert not sql.set_based_checks_allowed([Order, Customer])
+    assert not db.set_based_checks_allowed([Order, Customer])
 
 
 @postgres_only

@@ -66,7 +66,7 @@ def test_a_dry_run_from_the_page_writes_nothing(
 def test_a_bad_mapping_is_reported_on_the_form(admin, client) -> None:
     client.force_login(admin)
     response = _upload(client, "kunden.xlsx", "customers", mapping="{not json")
-    assert response.status_code == 200 and "Not valid JSON" in response.content.decode()
+    assert response.status_code == 200 and "Kein gültiges JSON" in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["agent", "partner_agent", "no_role_user"])

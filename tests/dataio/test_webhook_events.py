@@ -31,7 +31,11 @@ pytestmark = pytest.mark.django_db
 def subscribed(admin: Any) -> WebhookSubscription:
     """A receiver of every event (never reached: on-commit sending does not run in tests)."""
     return webhook_subscription_create(
-        actor=admin, name="CRM", url="http://127.0.0.1:9/hook", events=["*"]
+        actor=admin,
+        name="CRM",
+        url="http://127.0.0.1:9/hook",
+        events=["*"],
+        allow_private_network=True,
     )
 
 
@@ -232,10 +236,18 @@ def test_without_a_subscription_a_booking_writes_no_delivery(db) -> None:
 def test_an_event_nobody_wants_costs_one_query(admin, django_assert_num_queries) -> None:
     # given a subscription for other events and an inactive one for this event
     webhook_subscription_create(
-        actor=admin, name="CRM", url="http://127.0.0.1:9/", events=["customer.created"]
+        actor=admin,
+        name="CRM",
+        url="http://127.0.0.1:9/",
+        events=["customer.created"],
+        allow_private_network=True,
     )
     off = webhook_subscription_create(
-        actor=admin, name="Off", url="http://127.0.0.1:9/", events=["points.changed"]
+        actor=admin,
+        name="Off",
+        url="http://127.0.0.1:9/",
+        events=["points.changed"],
+        allow_private_network=True,
     )
     WebhookSubscription.objects.filter(pk=off.pk).update(active=False)
 

@@ -67,7 +67,12 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def subscription(receiver: Receiver, admin: Any) -> WebhookSubscription:
     return webhook_subscription_create(
-        actor=admin, name="CRM", url=receiver.url, events=["order.imported"], secret="s3cret"
+        actor=admin,
+        name="CRM",
+        url=receiver.url,
+        events=["order.imported"],
+        secret="s3cret",
+        allow_private_network=True,  # the receiver listens on loopback
     )
 
 
@@ -138,7 +143,13 @@ def test_a_delivery_gives_up_after_the_last_attempt(subscription, receiver) -> N
 
 
 def test_an_unreachable_receiver_is_recorded_as_an_error(admin, db) -> None:
-    webhook_subscription_create(actor=admin, name="Down", url="http://127.0.0.1:9/x", events=["*"])
+    webhook_subscription_create(
+        actor=admin,
+        name="Down",
+        url="http://127.0.0.1:9/x",
+        events=["*"],
+        allow_private_network=True,
+    )
     delivery = webhook_emit(event="points.changed", payload={})[0]
     webhook_deliver_due(ids=[delivery.pk])
     delivery.refresh_from_db()
@@ -183,10 +194,15 @@ def test_the_delivery_log_and_resend_button_are_for_admins_only(
 @pytest.mark.django_db(transaction=True)
 def test_without_a_broker_one_sender_thread_delivers_every_event(settings, receiver, admin):
     # given: no broker and no inline jobs, as `make run` serves
-    settings.DATAIO_INLINE_JOBS = False
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.JOBS_INLINE = False
+    settings.CELERY_BROKER_URL = ""
     webhook_subscription_create(
-        actor=admin, name="CRM", url=receiver.url, events=["order.imported"], secret="s"
+        actor=admin,
+        name="CRM",
+        url=receiver.url,
+        events=["order.imported"],
+        secret="s",
+        allow_private_network=True,
     )
     # when: forty events in forty transactions
     for i in range(40):
@@ -200,3 +216,59 @@ def test_without_a_broker_one_sender_thread_delivers_every_event(settings, recei
     assert sum(t.name == "webhook-sender" for t in threading.enumerate()) == 1
     numbers = {json.loads(r["body"])["data"]["items"][0]["number"] for r in receiver.requests}
     assert numbers == {f"B{i}" for i in range(40)}
+
+
+def test_the_scheduled_job_sends_the_due_retries_and_is_recorded(subscription, receiver) -> None:
+    from stammkunde.core.jobs.models import Job
+    from stammkunde.dataio.tasks import dataio_webhooks_deliver_due
+
+    # given: a delivery whose first try failed and whose retry is due
+    receiver.status = 500
+    delivery = webhook_emit(event="order.imported", payload={})[0]
+    webhook_deliver_due(ids=[delivery.pk])
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    receiver.status = 200
+    # when: beat (or the in-process scheduler) runs the kind
+    result = dataio_webhooks_deliver_due.apply(kwargs={"_trigger": "schedule"}).get()
+    # then
+    delivery.refresh_from_db()
+    assert result == {"attempted": 1}
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    job = Job.objects.get(kind="dataio.webhooks_deliver_due")
+    assert (job.status, job.trigger) == (Job.Status.DONE, Job.Trigger.SCHEDULE)
+
+
+def test_a_message_of_the_earlier_task_still_sends_the_due_deliveries(
+    subscription, receiver
+) -> None:
+    from stammkunde.dataio.tasks import dataio_webhooks_deliver
+
+    delivery = webhook_emit(event="order.imported", payload={})[0]
+    # when: a message the earlier plain task sent (positional list of ids) reaches a worker
+    assert dataio_webhooks_deliver.apply(args=[[delivery.pk]]).get() == 1
+    # then
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(receiver.requests) == 1
+
+
+def test_the_migration_drops_the_hand_made_beat_entry_and_keeps_the_scheduled_kind(db) -> None:
+    import importlib
+
+    from django.apps import apps
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    migration = importlib.import_module(
+        "stammkunde.dataio.migrations.0003_drop_hand_made_beat_entry"
+    )
+    every_30s, _new = IntervalSchedule.objects.get_or_create(
+        every=30, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.create(
+        name="dataio-webhooks-deliver", task="dataio.webhooks_deliver", interval=every_30s
+    )
+    # when
+    migration.drop_old_entry(apps, None)
+    # then
+    names = set(PeriodicTask.objects.values_list("name", flat=True))
+    assert "dataio-webhooks-deliver" not in names
+    assert "dataio.webhooks_deliver_due" in names

@@ -52,3 +52,18 @@ def test_demo_is_idempotent(shop) -> None:
     count = Response.objects.count()
     assert feedback_demo_generate(seed=3, end=END).responses == 0
     assert Response.objects.count() == count
+
+
+def test_demo_invitation_keys_are_192_random_bits_like_live_ones(shop) -> None:
+    # tokens.py promises 24 random bytes; the demo once wrote 16 bytes from its seeded generator.
+    import base64
+    import re
+
+    from stammkunde.feedback.models import Invitation
+
+    feedback_demo_generate(seed=3, end=END)
+    keys = list(Invitation.objects.values_list("key", flat=True))
+    assert keys
+    assert all(len(base64.urlsafe_b64decode(k + "=" * (-len(k) % 4))) == 24 for k in keys)
+    # 32 hex digits would decode to 24 bytes too, but carry only 128 bits
+    assert not any(re.fullmatch(r"[0-9a-f]{32}", k) for k in keys)

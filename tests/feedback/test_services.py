@@ -256,15 +256,16 @@ def test_run_triggers_invites_after_solved_tickets_once(
     # given: a solved ticket and a trigger one day after solving
     from stammkunde.service.services import ticket_create, ticket_solve
 
-    services.trigger_create(actor=None, survey=csat_survey, event="ticket_solved", delay_days=0)
+    services.trigger_create(actor=None, survey=csat_survey, event="ticket_solved", delay_days=1)
     ticket = ticket_create(
         actor=None, subject="Platten", body="Reifen", queue=queue, customer=customer
     )
     ticket_solve(actor=None, ticket=ticket, expected_version=None)
-    # when: run twice
+    assert not Invitation.objects.exists()  # with a delay the solve itself invites nobody
+    # when: run twice, a day later
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.triggers_run(now=timezone.now() + timedelta(minutes=1))
-        second = services.triggers_run(now=timezone.now() + timedelta(minutes=2))
+        first = services.triggers_run(now=timezone.now() + timedelta(days=1, minutes=1))
+        second = services.triggers_run(now=timezone.now() + timedelta(days=1, minutes=2))
     # then
     assert first["sent"] == 1 and second["sent"] == 0
     invitation = Invitation.objects.get()

@@ -65,7 +65,7 @@ def test_double_submit_by_the_page_stores_one(csat_survey, customer, invite) -> 
     client = _client()
     client.post(_link(invitation), {q(csat_survey, 1): "4"})
     again = client.post(_link(invitation), {q(csat_survey, 1): "1"})
-    assert again.status_code == 200  # the thank-you page
+    assert again.status_code == 409  # refused: the link was answered already
     assert Response.objects.get().csat == 4
 
 

@@ -25,7 +25,7 @@ def test_agent_grants_goodwill_and_the_customer_sees_it_on_the_self_service_page
     page.fill("input[name=username]", "anna")
     page.fill("input[name=password]", "pw-Stammkunde-1")
     page.click("main button[type=submit]")
-    page.wait_for_url("**/customers/")
+    page.wait_for_url(f"{live_server.url}/")  # the start page
     # when the agent grants 300 goodwill points from the customer page
     page.goto(f"{live_server.url}/customers/{acc.customer.pk}/")
     panel = page.locator("#panel-loyalty")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
+from stammkunde.core.roles import ALL_ROLES
 from stammkunde.demo.generator import demo_generate
 from stammkunde.service import selectors
 from stammkunde.service.demo import service_demo_generate
@@ -37,3 +40,13 @@ def test_demo_tickets_users_and_figures(settings, tmp_path) -> None:
     assert len(set(numbers)) == len(numbers)
     # and a second run adds nothing
     assert service_demo_generate(seed=3, end=END).tickets == 0
+    # and the console shows a working login for every role
+    out = io.StringIO()
+    call_command("demo_admin", stdout=out)
+    printed = out.getvalue()
+    password = (tmp_path / "admin_password").read_text().strip()
+    for role in ALL_ROLES:
+        line = next(row for row in printed.splitlines() if row.strip().startswith(role + " "))
+        username = line.split()[1]
+        assert get_user_model().objects.get(username=username).check_password(password)
+        assert line.strip().endswith(password)

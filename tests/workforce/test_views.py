@@ -217,7 +217,39 @@ def test_team_lead_sets_a_staffing_target_in_percent(client, team_lead):
         float(target.shrinkage),
         float(target.max_occupancy),
     ) == (0.9, 30, 0.25, 0.85)
-    assert "target_percent" in rejected.content.decode()
+    page = rejected.content.decode()
+    assert "target_percent" not in page.split("<main>")[1].split("<form")[0]  # no raw code
+    assert "Servicelevel (%)" in page or "service level (%)" in page
+
+
+def test_the_staffing_target_form_saves_its_own_prefilled_values(client, team_lead):
+    """Shares like 0.8 and 0.3 come back as 80.0 and 30.0, not 80.00000000000001 (refused)."""
+    import re
+    from decimal import Decimal
+
+    from stammkunde.workforce.models import StaffingTarget
+    from stammkunde.workforce.services import staffing_target_set
+
+    staffing_target_set(
+        actor=None, queue="Telefon", channel="phone", target_sl=Decimal("0.8"),
+        target_answer_s=20, shrinkage=Decimal("0.3"), max_occupancy=Decimal("0.85"),
+        aht_override_s=None,
+    )  # fmt: skip
+    factories.history(days=7)
+    client.force_login(team_lead)
+    page = client.get("/workforce/staffing/", {"queue": "Telefon"}).content.decode()
+    form = page[page.index('action="/workforce/staffing/target/') :].split("</form>")[0]
+    values = dict(re.findall(r'name="(\w+)"[^>]*?value="([^"]*)"', form))
+    assert values["target_percent"] == "80.0" and values["shrinkage_percent"] == "30.0"
+    values["channel"] = "phone"
+    # when the planner saves the form as it was shown
+    response = client.post("/workforce/staffing/target/", values, follow=True)
+    # then it is saved, unchanged
+    assert "Staffing target saved." in response.content.decode() or (
+        "gespeichert" in response.content.decode()
+    )
+    target = StaffingTarget.objects.get()
+    assert (float(target.target_sl), float(target.shrinkage)) == (0.8, 0.3)
 
 
 def test_agent_and_analyst_cannot_change_staffing_targets(client, agent, make_user):
@@ -250,3 +282,27 @@ def test_scorecard_page_needs_a_fixed_number_of_queries(
     # when / then: not one query per partner, period or interval
     with django_assert_max_num_queries(15):
         assert client.get("/workforce/scorecards/?since=2026-01-01").status_code == 200
+
+
+def test_scorecard_page_answers_when_tickets_and_contact_volumes_are_combined(client, team_lead):
+    # given: a partner with imported contact volumes and a solved service-desk ticket
+    from datetime import UTC, datetime
+
+    from stammkunde.service import services as service_services
+
+    from ..service import factories as service_factories
+
+    nord = ServicePartner.objects.create(name="Nord")
+    factories.contract(nord, price_per_ticket=5)
+    factories.history(days=14, partner=nord)
+    opened = service_factories.ticket(
+        q=service_factories.queue("Reklamationen", partner=nord),
+        now=datetime(2026, 1, 12, 9, 0, tzinfo=UTC),
+    )
+    service_services.ticket_solve(actor=None, ticket=opened, expected_version=None)
+    client.force_login(team_lead)
+    # when
+    response = client.get("/workforce/scorecards/?period=month&since=2026-01-01")
+    # then
+    assert response.status_code == 200
+    assert len(response.context["sources"]) == 2  # tickets and contact volumes

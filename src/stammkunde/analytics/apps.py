@@ -19,15 +19,18 @@ class AnalyticsConfig(AppConfig):
             CustomerListFilter,
             CustomerPanel,
             NavItem,
+            StartTile,
             register_customer_list_filter,
             register_customer_panel,
             register_nav,
+            register_start_tile,
         )
-        from stammkunde.core.roles import is_internal
+        from stammkunde.core.roles import ANALYST, has_role, is_internal
 
         from . import (
             orm,  # noqa: F401  (registers the Django models)
             selectors,
+            start,
             views,
         )
 
@@ -65,5 +68,20 @@ class AnalyticsConfig(AppConfig):
                 choices=selectors.risk_choices,
                 apply=selectors.customers_at_risk,
                 order=11,
+            )
+        )
+        # Feedback (below analytics) asks for lifecycle phases through hooks.
+        from stammkunde.core.hooks import hook_register
+
+        hook_register("customer_phases", selectors.customer_phases_fill)
+        hook_register("phase_entries", selectors.phase_entries_fill)
+        register_start_tile(
+            StartTile(
+                "analytics",
+                _("Analytics"),
+                "analytics/_start_figures.html",
+                start.analytics_context,
+                lambda u: has_role(u, ANALYST),
+                50,
             )
         )

@@ -32,7 +32,7 @@ from .models.unvoiced import frequency_trend, unvoiced_dissatisfaction
 from .models.value_class import value_classes
 
 #: Bumped when features, labels or thresholds change meaning; stored with every score.
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 
 #: Churn label: no purchase within this many days after the calibration date.
 LABEL_HORIZON_DAYS = 180
@@ -160,12 +160,35 @@ def median_gap(summary: pd.DataFrame) -> float:
     return float(np.median(gaps)) if len(gaps) else max(float(summary["T"].median()), 1.0)
 
 
+def average_order(tx: pd.DataFrame, *, upto: date | None = None) -> pd.Series:
+    """Return each customer's mean order amount over all orders (up to ``upto``).
+
+    The mean of all orders, first one included, is what the customer page shows
+    as "average order value"; the churn model uses the same number so that a
+    reason "small baskets" names the figure next to it. (The RFM summary's
+    ``monetary_value`` averages repeat orders only and is 0 for one-off buyers;
+    it stays the Gamma-Gamma input, as that model requires.)
+    """
+    if upto is not None:
+        tx = tx.loc[tx["date"] <= _end(upto)]
+    return tx.groupby("customer_id")["amount"].mean()
+
+
 def _features(
-    summary: pd.DataFrame, bg: BetaGeoModel, signals: pd.DataFrame, *, gap: float
+    summary: pd.DataFrame,
+    bg: BetaGeoModel,
+    signals: pd.DataFrame,
+    *,
+    gap: float,
+    order_value: pd.Series,
 ) -> pd.DataFrame:
     p_alive = bg.probability_alive(summary["frequency"], summary["recency"], summary["T"])
     features = purchase_features(
-        summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"], p_alive
+        summary["frequency"],
+        summary["recency"],
+        summary["T"],
+        order_value.reindex(summary.index).to_numpy(dtype=np.float64),
+        p_alive,
     )
     features.index = summary.index
     # One-off buyers are measured against the population's rhythm; the core takes
@@ -232,6 +255,7 @@ def population_fit(
                 bg_cal,
                 signal_features(events, as_of=cal),
                 gap=median_gap(cal_summary),
+                order_value=average_order(tx_cal, upto=cal),
             )
             y = (cal_summary["frequency_holdout"].to_numpy() == 0).astype(int)
             held = is_holdout(cal_summary.index.to_numpy())
@@ -290,6 +314,57 @@ def _score_by_edges(values: np.ndarray, edges: list[float]) -> np.ndarray:
     return 1 + np.searchsorted(np.asarray(edges), values, side="left")
 
 
+def _reason_value(feature: str, value: float) -> float:
+    """Round a reason's input as the page shows it: counts and days whole, the rest to 4 places."""
+    if feature in _WHOLE_FEATURES:
+        return float(round(value))
+    return round(float(value), 4)
+
+
+#: Inputs that are whole numbers (counts, days); the others are amounts, shares or ratios.
+_WHOLE_FEATURES = frozenset(
+    {
+        "recency_days",
+        "frequency",
+        "T_days",
+        "tickets_90d",
+        "complaints_90d",
+        "returns_90d",
+        "sla_breaches_90d",
+        "reopened_90d",
+        "fcr_failed_90d",
+        "loyalty_active",
+        "unsubscribed",
+    }
+)
+
+
+def churn_inputs(
+    tx: pd.DataFrame,
+    events: dict[str, pd.DataFrame],
+    *,
+    fit: dict[str, Any],
+    summary: pd.DataFrame | None = None,
+    signals: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return the churn model's input per customer of ``tx`` as of the fit's date.
+
+    The one place the scoring inputs are built, so that the reasons shown and
+    any later explanation use exactly what the model saw.
+    """
+    as_of = date.fromisoformat(fit["as_of"])
+    bg = BetaGeoModel.from_params(fit["bgnbd"])
+    summary = summary_of(tx, as_of=as_of) if summary is None else summary
+    signals = signal_features(events, as_of=as_of) if signals is None else signals
+    return _features(
+        summary,
+        bg,
+        signals,
+        gap=fit["median_gap_days"],
+        order_value=average_order(tx, upto=as_of),
+    )
+
+
 def score_chunk(
     tx: pd.DataFrame,
     events: dict[str, pd.DataFrame],
@@ -311,14 +386,14 @@ def score_chunk(
         summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")
     )
     signals = signal_features(events, as_of=as_of)
-    features = _features(summary, bg, signals, gap=fit["median_gap_days"])
+    order_value = average_order(tx, upto=as_of).reindex(summary.index)
+    features = churn_inputs(tx, events, fit=fit, summary=summary, signals=signals)
     out = pd.DataFrame(index=summary.index)
     out["frequency"] = x.astype(np.int64)
     out["recency_days"] = t_age - tx_
     out["T_days"] = t_age
     # The mean of all orders (not only repeat ones): what a person reads as "average order".
-    totals = tx.groupby("customer_id")["amount"].agg(["sum", "size"]).reindex(summary.index)
-    out["monetary"] = (totals["sum"] / totals["size"]).round(2)
+    out["monetary"] = order_value.round(2)
     out["p_alive"] = features["p_alive"].to_numpy()
     out["expected_purchases_90d"] = bg.expected_purchases(90.0, x, tx_, t_age)
     clv = customer_lifetime_value(
@@ -344,16 +419,26 @@ def score_chunk(
         model = ChurnModel.from_params(fit["churn"])
         risk = model.predict_proba(features)
         long = model.reasons(features, top=3)
-        for cid, feature, contribution, de, en in zip(
+        for cid, feature, value, contribution, direction, de, en in zip(
             long["customer"].tolist(),
             long["feature"].tolist(),
+            long["value"].tolist(),
             long["contribution"].tolist(),
+            long["direction"].tolist(),
             long["text_de"].tolist(),
             long["text_en"].tolist(),
             strict=True,
         ):
             reasons.setdefault(cid, []).append(
-                {"feature": feature, "contribution": round(contribution, 3), "de": de, "en": en}
+                {
+                    "feature": feature,
+                    # The model's input for this customer, so the page can show it.
+                    "value": _reason_value(feature, value),
+                    "direction": direction,
+                    "contribution": round(contribution, 3),
+                    "de": de,
+                    "en": en,
+                }
             )
     else:
         # Too little history for a churn model: P(alive) is the best risk we have.

@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
@@ -22,11 +21,13 @@ from django.utils.translation import get_language
 from stammkunde.commerce.models import Order, Return
 from stammkunde.core.access import User
 from stammkunde.customers.models import Consent, Customer
+from stammkunde.service import selectors as service_selectors
 
 from .models.lifecycle import PHASE_LABELS, PHASES
 from .models.rfm import SEGMENT_LABELS
 from .models.unvoiced import EVIDENCE_PHRASES
 from .orm import AnalyticsEvent, CustomerScore, ModelRun, PhaseChange
+from .scoring import LABEL_HORIZON_DAYS
 
 
 def _day_end(as_of: date) -> datetime:
@@ -82,58 +83,19 @@ def transactions_frame(*, as_of: date, id_range: tuple[int, int] | None = None) 
     return frame
 
 
-def _ticket_model() -> Any:
-    """Return the service app's Ticket model when it is installed (built in parallel)."""
-    try:
-        return apps.get_model("service", "Ticket")
-    except LookupError:
-        return None
+def _tickets_frame(*, as_of: date, id_range: tuple[int, int] | None) -> pd.DataFrame:
+    """Return the customers' tickets as signal rows (customer_id, at and 0/1 flags).
 
-
-def _tickets_frame(*, as_of: date, id_range: tuple[int, int] | None) -> pd.DataFrame | None:
-    """Return tickets as signal rows, using whichever of the known fields the model has.
-
-    The contract with the service app (see docs/analytics.md): ``customer`` FK
-    and ``created_at`` are required; ``type`` ("complaint" or "claim" counts as
-    a complaint), ``*_breached`` booleans (any = SLA breach), ``reopen_count``
-    or ``reopened_at`` (reopened), ``first_contact_resolved`` (False = failed
-    first contact) are used when present. A missing table (app not migrated)
-    means no ticket signals.
+    The service desk decides what a complaint, a breach, a reopened ticket and
+    a failed first contact are (``service.selectors.ticket_churn_signals``).
     """
-    ticket = _ticket_model()
-    if ticket is None or ticket._meta.db_table not in connection.introspection.table_names():
-        return None
-    names = {f.name for f in ticket._meta.get_fields() if getattr(f, "concrete", False)}
-    if not {"customer", "created_at"} <= names:
-        return None
-    breached = sorted(n for n in names if n.endswith("_breached"))
-    optional = [
-        f
-        for f in ("type", "kind", "reopen_count", "reopened_at", "first_contact_resolved")
-        if f in names
-    ] + breached
-    qs = _in_range(
-        ticket.objects.filter(customer__isnull=False, created_at__lte=_day_end(as_of)), id_range
-    )
-    frame = _frame(
-        qs.values_list("customer_id", "created_at", *optional),
-        ["customer_id", "at", *optional],
-        dates=("at",),
-    )
-    for kind_field in ("type", "kind"):
-        if kind_field in frame:
-            frame["complaint"] = frame.pop(kind_field).isin(["complaint", "claim"]).astype(int)
-    if breached:
-        flags = frame[breached].apply(lambda c: c.astype(str).isin(["True", "true", "1", "t"]))
-        frame["sla_breached"] = flags.any(axis=1).astype(int)
-        frame = frame.drop(columns=breached)
-    if "reopen_count" in frame:
-        frame["reopened"] = (pd.to_numeric(frame.pop("reopen_count")).fillna(0) > 0).astype(int)
-    elif "reopened_at" in frame:
-        frame["reopened"] = frame.pop("reopened_at").notna().astype(int)
-    if "first_contact_resolved" in frame:
-        fcr = frame.pop("first_contact_resolved").astype(str)
-        frame["fcr_failed"] = fcr.isin(["False", "false", "0", "f"]).astype(int)
+    qs = service_selectors.ticket_churn_signals(
+        until=_day_end(as_of), customer_id_range=id_range
+    ).order_by()
+    columns = ["customer_id", "at", "complaint", "sla_breached", "reopened", "fcr_failed"]
+    frame = _frame(qs, columns, dates=("at",))
+    for column in columns[2:]:
+        frame[column] = pd.to_numeric(frame[column]).astype(np.int64)
     return frame
 
 
@@ -186,9 +148,7 @@ def signal_events(
             dates=("at",),
         ),
     }
-    tickets = _tickets_frame(as_of=as_of, id_range=id_range)
-    if tickets is not None:
-        events["tickets"] = tickets
+    events["tickets"] = _tickets_frame(as_of=as_of, id_range=id_range)
     feedback = _feedback_frame(days=[as_of, *also_as_of], id_range=id_range)
     if feedback is not None:
         events["feedback"] = feedback
@@ -232,8 +192,64 @@ def customer_score_get(*, user: User, customer: Customer) -> CustomerScore | Non
     return cast("CustomerScore | None", found.first())
 
 
+def _value_formats() -> dict[str, tuple[str, int]]:
+    """Return how a reason's input is shown: the sentence (``%(value)s``) and its decimals.
+
+    Flags (loyalty, newsletter) have no entry: their phrase says it all.
+    """
+    from django.utils.translation import gettext
+
+    return {
+        "recency_days": (gettext("%(value)s days since the last purchase"), 0),
+        "frequency": (gettext("%(value)s repeat purchases"), 0),
+        "monetary_value": (gettext("average order %(value)s €"), 2),
+        "T_days": (gettext("first purchase %(value)s days ago"), 0),
+        "p_alive": (gettext("P(alive) %(value)s %%"), 0),
+        "recency_drift": (gettext("%(value)s times the usual time between purchases"), 1),
+        "tickets_90d": (gettext("%(value)s tickets in 90 days"), 0),
+        "complaints_90d": (gettext("%(value)s complaints in 90 days"), 0),
+        "returns_90d": (gettext("%(value)s returns in 90 days"), 0),
+        "sla_breaches_90d": (gettext("%(value)s response-time breaches in 90 days"), 0),
+        "reopened_90d": (gettext("%(value)s reopened tickets in 90 days"), 0),
+        "fcr_failed_90d": (gettext("%(value)s not solved on first contact in 90 days"), 0),
+        "survey_score_last": (gettext("last survey score %(value)s"), 1),
+    }
+
+
+def reason_value_text(feature: str, value: float | None) -> str:
+    """Return the reason's input as the page shows it ("212 days since the last purchase")."""
+    from django.utils.formats import number_format
+
+    found = _value_formats().get(feature)
+    if found is None or value is None:
+        return ""
+    text, decimals = found
+    shown = value * 100 if feature == "p_alive" else value
+    return text % {"value": number_format(shown, decimals, force_grouping=True)}
+
+
+def _reasons_shown(reasons: list[dict[str, Any]], *, german: bool) -> list[dict[str, Any]]:
+    """Each reason's phrase with the input it stands for (stored with the score)."""
+    return [
+        {
+            "feature": r.get("feature", ""),
+            "text": r["de" if german else "en"],
+            "value": r.get("value"),
+            "value_text": reason_value_text(r.get("feature", ""), r.get("value")),
+        }
+        for r in reasons
+    ]
+
+
 def customer_analytics_context(customer: Customer, user: User) -> dict[str, Any]:
-    """Return the customer-page panel: phase, risk with reasons, CLV, class, P(alive)."""
+    """Return the customer-page panel: phase, risk with reasons, CLV, class, P(alive).
+
+    P(alive) is BG/NBD's probability that the customer has not dropped out; the
+    churn risk is the classifier's probability of no purchase in the horizon.
+    They answer different questions, and for a customer without a repeat
+    purchase BG/NBD gives P(alive) = 1 by definition (no dropout can have been
+    observed), so the panel says "not meaningful" there instead of 100 %.
+    """
     score = customer_score_get(user=user, customer=customer)
     if score is None:
         return {"score": None}
@@ -244,7 +260,9 @@ def customer_analytics_context(customer: Customer, user: User) -> dict[str, Any]
         "segment_label": _label(
             SEGMENT_LABELS.get(score.rfm_segment, (score.rfm_segment, score.rfm_segment))
         ),
-        "reasons": [r["de" if german else "en"] for r in score.reasons],
+        "reasons": _reasons_shown(score.reasons, german=german),
+        "alive_meaningful": score.frequency > 0,
+        "horizon_days": LABEL_HORIZON_DAYS,
         "evidence": [
             _label(EVIDENCE_PHRASES.get(code, (code, code))) for code in score.unvoiced_evidence
         ],
@@ -359,4 +377,124 @@ def customers_at_risk(qs: QuerySet[Customer], band: str) -> QuerySet[Customer]:
         id__in=CustomerScore.objects.filter(
             is_latest=True, churn_risk__gte=low, churn_risk__lt=high
         ).values("customer_id")
+    )
+
+
+# What each score means and which inputs it uses (DSGVO Art. 15(1)(h): "meaningful
+# information about the logic involved"), in German and English like the labels above.
+PROFILING_MEANING: dict[str, dict[str, tuple[str, str]]] = {
+    "churn_risk": {
+        "what": (
+            "Abwanderungsrisiko: geschätzte Wahrscheinlichkeit (0 bis 1), dass Sie in den "
+            "nächsten Monaten nicht mehr bei uns kaufen.",
+            "Churn risk: the estimated probability (0 to 1) that you will not buy from us "
+            "again in the coming months.",
+        ),
+        "inputs": (
+            "Zeit seit dem letzten Kauf, Zahl und Wert der Käufe, Retouren, Servicefälle "
+            "und Beschwerden, Umfrageantworten.",
+            "Time since the last purchase, number and value of purchases, returns, service "
+            "tickets and complaints, survey answers.",
+        ),
+        "use": (
+            "Wir nutzen es, um Ihnen rechtzeitig Service oder Angebote zu machen; es führt "
+            "zu keiner Entscheidung mit rechtlicher Wirkung.",
+            "We use it to offer you service or offers in time; it leads to no decision with "
+            "legal effect.",
+        ),
+    },
+    "clv_12m": {
+        "what": (
+            "Kundenwert (CLV): der erwartete Umsatz mit Ihnen in den nächsten 12 Monaten, "
+            "geschätzt mit den Modellen BG/NBD und Gamma-Gamma.",
+            "Customer lifetime value (CLV): the expected revenue with you in the next 12 "
+            "months, estimated with the BG/NBD and Gamma-Gamma models.",
+        ),
+        "inputs": (
+            "Zahl der Wiederholungskäufe, Zeit seit dem ersten und letzten Kauf, "
+            "durchschnittlicher Bestellwert.",
+            "Number of repeat purchases, time since the first and the last purchase, "
+            "average order value.",
+        ),
+        "use": (
+            "Für die Einteilung in Wertklassen und die Auswahl von Angeboten.",
+            "For the value classes and the choice of offers.",
+        ),
+    },
+    "value_class": {
+        "what": (
+            "Wertklasse A, B oder C (ABC-Analyse): A sind die Kundinnen und Kunden mit dem "
+            "höchsten erwarteten Wert.",
+            "Value class A, B or C (ABC analysis): A are the customers with the highest "
+            "expected value.",
+        ),
+        "inputs": (
+            "Der Kundenwert (CLV) im Vergleich zu allen Kunden.",
+            "The CLV compared with all customers.",
+        ),
+        "use": (
+            "Service-Prioritäten und Angebote können davon abhängen.",
+            "Service priorities and offers may depend on it.",
+        ),
+    },
+    "phase": {
+        "what": (
+            "Lebenszyklus-Phase (neu, etabliert, abwanderungsgefährdet, abwandernd, verloren).",
+            "Lifecycle phase (new, established, churn-prone, churning, lost).",
+        ),
+        "inputs": ("Abwanderungsrisiko und Kaufhistorie.", "Churn risk and purchase history."),
+        "use": (
+            "Welche Kampagnen Sie erhalten können.",
+            "Which campaigns you may receive.",
+        ),
+    },
+}
+
+
+def customer_data_export(customer: Customer, *, language: str = "de") -> dict[str, Any]:
+    """Scores with the meaning of the profiling and this person's reasons (Art. 15(1)(h))."""
+    from stammkunde.core.personal import rows
+
+    german = language.startswith("de")
+    pick = 0 if german else 1
+    latest = CustomerScore.objects.filter(customer=customer, is_latest=True).first()
+    return {
+        "profiling_meaning": {
+            score: {part: texts[pick] for part, texts in parts.items()}
+            for score, parts in PROFILING_MEANING.items()
+        },
+        "profiling_your_reasons": (
+            [
+                " – ".join(filter(None, (r["text"] or r["feature"], r["value_text"])))
+                for r in _reasons_shown(latest.reasons, german=german)
+            ]
+            if latest
+            else []
+        ),
+        "scores": rows(CustomerScore.objects.filter(customer=customer)),
+        "phase_changes": rows(PhaseChange.objects.filter(customer=customer)),
+        "analytics_events": rows(AnalyticsEvent.objects.filter(customer=customer)),
+    }
+
+
+# --- answers to hooks of lower apps (feedback asks about lifecycle phases) --------------
+
+
+def customer_phases_fill(*, customer_ids: list[int], found: dict[int, str]) -> None:
+    """Hook ``customer_phases``: the current (latest scored) phase of each customer."""
+    found.update(
+        CustomerScore.objects.filter(customer_id__in=customer_ids, is_latest=True).values_list(
+            "customer_id", "phase"
+        )
+    )
+
+
+def phase_entries_fill(
+    *, phase: str, since: date, until: date, found: list[tuple[int, int]]
+) -> None:
+    """Hook ``phase_entries``: (change id, customer id) of who entered ``phase`` after ``since``."""
+    found.extend(
+        PhaseChange.objects.filter(to_phase=phase, changed_on__gt=since, changed_on__lte=until)
+        .order_by("changed_on", "id")
+        .values_list("id", "customer_id")
     )

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from stammkunde.core.bulk import bulk_insert
 from stammkunde.core.hooks import hook_run
+from stammkunde.core.jobs.runner import tasks_fan_out
 from stammkunde.customers.models import Customer
 
 from . import selectors
@@ -37,6 +38,8 @@ from .scoring import (
 )
 
 Progress = Callable[[int], None]
+#: The Celery task that scores one chunk (``tasks.analytics_score_chunk``), sent by name.
+SCORE_CHUNK_TASK = "analytics.score_chunk"
 
 
 def scoring_config() -> ScoringConfig:
@@ -153,6 +156,10 @@ def scoring_run(
     return run
 
 
+#: Seconds without a finished chunk after which the coordinating job scores one itself.
+CHUNK_STALL_S = 5.0
+
+
 def _score_distributed(
     run_id: int,
     ranges: list[tuple[int, int]],
@@ -162,28 +169,50 @@ def _score_distributed(
 ) -> None:
     """Send one Celery task per chunk and wait until all their scores are written.
 
-    Waiting polls the database instead of a result backend, which this
-    project does not require; the run row counts as the shared state.
+    Each chunk is claimed once in the shared cache (:func:`chunk_claim`), by a
+    worker task or by this process: when no chunk has finished for
+    ``CHUNK_STALL_S`` (the workers are busy, perhaps with this very job on a
+    one-process worker), this process scores a chunk itself, taking them from
+    the end while the workers take them from the front. So the job always
+    finishes and no chunk is written twice. Waiting polls the database instead
+    of a result backend, which this project does not require.
     """
-    from celery import group
-
-    from .tasks import analytics_score_chunk
-
-    group(analytics_score_chunk.s(run_id, lo, hi) for lo, hi in ranges).apply_async()
+    tasks_fan_out(SCORE_CHUNK_TASK, [(run_id, lo, hi) for lo, hi in ranges])
     deadline = time.monotonic() + timeout_s
     reported = 0
+    last_change = time.monotonic()
+    own = list(reversed(ranges))
     while True:
         done = CustomerScore.objects.filter(run_id=run_id).count()
-        if on_progress and done > reported:
-            on_progress(done - reported)
+        if done > reported:
+            if on_progress:
+                on_progress(done - reported)
             reported = done
+            last_change = time.monotonic()
         if done >= total:
             return
         if ModelRun.objects.filter(pk=run_id, status=ModelRun.Status.FAILED).exists():
             raise RuntimeError("a scoring chunk failed; see the run's error")
         if time.monotonic() > deadline:
             raise TimeoutError(f"scoring chunks did not finish within {timeout_s:.0f} s")
-        time.sleep(1.0)
+        if own and time.monotonic() - last_change > CHUNK_STALL_S:
+            id_range = own.pop(0)
+            if chunk_claim(run_id, id_range):
+                chunk_score_load_and_write(run_id=run_id, id_range=id_range)
+            continue
+        time.sleep(0.5)
+
+
+def chunk_claim(run_id: int, id_range: tuple[int, int]) -> bool:
+    """Claim one chunk of a run for scoring; False when another process has it already.
+
+    ``add`` is atomic in the shared cache (the database cache or Redis), so across
+    processes exactly one claim wins.
+    """
+    from django.core.cache import caches
+
+    key = f"stammkunde:score-chunk:{run_id}:{id_range[0]}:{id_range[1]}"
+    return bool(caches["shared"].add(key, 1, timeout=24 * 3600))
 
 
 def chunk_score_load_and_write(*, run_id: int, id_range: tuple[int, int]) -> int:

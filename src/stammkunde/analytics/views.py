@@ -12,13 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.formats import get_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from stammkunde.core.access import User
+from stammkunde.core.charts import chart_scripts, figure_html
 from stammkunde.core.roles import ADMIN, ANALYST, MARKETING, TEAM_LEAD, has_role
 
 from . import selectors
@@ -50,17 +51,19 @@ def plotly_js_view(request: HttpRequest) -> HttpResponse:
 
 def _html(fig: go.Figure) -> SafeString:
     fig.update_layout(
-        margin={"l": 50, "r": 20, "t": 40, "b": 40}, height=320, template="plotly_white"
+        margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        height=320,
+        template="plotly_white",
+        # Decimal and thousands separators of the page's language (1.234 in German).
+        separators=f"{get_format('DECIMAL_SEPARATOR')}{get_format('THOUSAND_SEPARATOR')}",
     )
-    # Plotly's own markup and data, no user input: safe to embed.
-    return mark_safe(
-        fig.to_html(
-            default_width="100%",
-            full_html=False,
-            include_plotlyjs=False,  # noqa: S308
-            config={"displaylogo": False, "responsive": True},
-        )
-    )
+    return figure_html(fig, config={"displaylogo": False, "responsive": True})
+
+
+#: A y axis of customer counts: from 0, whole numbers only.
+_COUNT_AXIS = {"rangemode": "tozero", "tickformat": ",d"}
+#: A probability axis spans 0 to 1 whatever the data, shown in percent.
+_SHARE_AXIS = {"range": [0, 1], "autorange": False, "tickformat": ".0%"}
 
 
 def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeString]:
@@ -76,8 +79,8 @@ def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeStrin
             ),
             layout={
                 "title": _("Churn risk (latest scores)"),
-                "xaxis": {"title": _("churn risk"), "range": [0, 1], "tickformat": ".0%"},
-                "yaxis_title": _("customers"),
+                "xaxis": {"title": _("churn risk"), **_SHARE_AXIS},
+                "yaxis": {"title": _("customers"), **_COUNT_AXIS},
             },
         )
     )
@@ -88,7 +91,10 @@ def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeStrin
                 y=[n for _code, _label, n in data["phases"]],
                 marker_color="#0b6e4f",
             ),
-            layout={"title": _("Lifecycle phases"), "yaxis_title": _("customers")},
+            layout={
+                "title": _("Lifecycle phases"),
+                "yaxis": {"title": _("customers"), **_COUNT_AXIS},
+            },
         )
     )
     charts["classes"] = _html(
@@ -98,7 +104,10 @@ def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeStrin
                 y=[n for _c, n in data["classes"]],
                 marker_color="#5b6b7c",
             ),
-            layout={"title": _("Value classes by CLV"), "yaxis_title": _("customers")},
+            layout={
+                "title": _("Value classes by CLV"),
+                "yaxis": {"title": _("customers"), **_COUNT_AXIS},
+            },
         )
     )
     reliability = (run.metrics or {}).get("reliability") if run else None
@@ -123,8 +132,8 @@ def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeStrin
                 ],
                 layout={
                     "title": _("Reliability (held-out customers)"),
-                    "xaxis_title": _("predicted churn risk"),
-                    "yaxis_title": _("observed churn rate"),
+                    "xaxis": {"title": _("predicted churn risk"), **_SHARE_AXIS},
+                    "yaxis": {"title": _("observed churn rate"), **_SHARE_AXIS},
                 },
             )
         )
@@ -136,6 +145,8 @@ def _charts(data: dict[str, Any], run: Any, cohorts: Any) -> dict[str, SafeStrin
                     x=[str(c) for c in cohorts.columns],
                     y=[str(p) for p in cohorts.index],
                     colorscale="Greens",
+                    zmin=0,
+                    zmax=100,
                     colorbar={"title": "%"},
                 ),
                 layout={
@@ -162,8 +173,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "data": data,
         "charts": _charts(data, run, cohorts),
         "cohorts": cohorts,
-        "plotly_script": format_html(
-            '<script src="{}?v={}"></script>', reverse("analytics:plotly_js"), plotly.__version__
-        ),
+        "plotly_script": chart_scripts(f"{reverse('analytics:plotly_js')}?v={plotly.__version__}"),
     }
     return render(request, "analytics/dashboard.html", context)

@@ -11,12 +11,14 @@ class CampaignsConfig(AppConfig):
         from stammkunde.core.navigation import (
             CustomerPanel,
             NavItem,
+            StartTile,
             register_customer_panel,
             register_nav,
+            register_start_tile,
         )
-        from stammkunde.core.roles import is_internal
+        from stammkunde.core.roles import AGENT, MARKETING, has_role, is_internal
 
-        from . import selectors, views
+        from . import selectors, start, views
 
         register_customer_panel(
             CustomerPanel(
@@ -36,3 +38,30 @@ class CampaignsConfig(AppConfig):
                 order=70,
             )
         )
+        for tile in (
+            StartTile(
+                "campaigns",
+                _("Running campaigns"),
+                "campaigns/_start_running.html",
+                start.running_campaigns_context,
+                lambda u: has_role(u, MARKETING),
+                40,
+            ),
+            StartTile(
+                "segments",
+                _("Segments"),
+                "campaigns/_start_segments.html",
+                start.segments_context,
+                lambda u: has_role(u, MARKETING),
+                41,
+            ),
+            StartTile(
+                "call_tasks",
+                _("Call-backs"),
+                "campaigns/_start_call_tasks.html",
+                start.call_tasks_context,
+                lambda u: has_role(u, AGENT),
+                12,
+            ),
+        ):
+            register_start_tile(tile)

@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Campaign, CampaignContact
-from .numeric.evaluation import CampaignEvaluator, cumulative_effect
+from .numeric.evaluation import TOO_EARLY, CampaignEvaluator, cumulative_effect
 from .numeric.uplift import TLearnerUplift, auuc, qini_coefficient, qini_curve
-from .selectors import FEATURE_NAMES, customer_features
+from .selectors import FEATURE_NAMES, contact_delivery, customer_features
 
 OUTCOMES = ("response", "repurchase", "revenue", "margin", "retention")
 
@@ -36,9 +36,15 @@ def contact_frame(campaign: Campaign) -> pd.DataFrame:
     Intention to treat: a treated contact whose mail was cancelled (consent
     withdrawn before sending) or bounced stays in the treatment group; dropping
     them would compare a self-selected treatment group with a random control.
+    A mail that failed in transport (the relay unreachable or refusing) never
+    reached the customer for reasons outside the customer: that contact is not
+    treated and leaves the comparison (it is not a control either).
     """
-    rows = campaign.contacts.values_list(
-        "id", "customer_id", "group", "contacted_at", "cost", "voucher_code"
+    rows = (
+        contact_delivery(campaign.contacts.all())
+        .exclude(group=CampaignContact.Group.TREATMENT, delivery="failed")
+        .order_by("-contacted_at", "-id")
+        .values_list("id", "customer_id", "group", "contacted_at", "cost", "voucher_code")
     )
     frame = pd.DataFrame.from_records(
         list(rows), columns=["id", "customer_id", "group", "contacted_at", "cost", "voucher"]
@@ -116,8 +122,9 @@ def evaluation_compute(*, campaign: Campaign, as_of: date) -> EvaluationResult:
     as_of_end = timezone.make_aware(datetime.combine(as_of, time.max))
     if contacts.empty:
         summary = {
-            "recommendation": "too_early",
+            "recommendation": TOO_EARLY,
             "reason": "no contacts yet",
+            "reason_code": "no_contacts",
             "n_treatment": 0,
             "n_control": 0,
         }
@@ -163,8 +170,16 @@ def evaluation_compute(*, campaign: Campaign, as_of: date) -> EvaluationResult:
     summary["voucher_cost"] = voucher_cost
     summary["horizon_days"] = campaign.horizon_days
     summary["is_final"] = is_final
-    if not is_final and summary["recommendation"] != "stop":
+    if not is_final:
+        # Before the horizon the outcomes are incomplete: on the contact day both groups
+        # show no margin yet and the booked cost reads as a loss. The advice waits; the
+        # evaluator's interim view stays in the summary for experts.
+        summary["interim_recommendation"] = summary["recommendation"]
+        summary["interim_reason_code"] = summary["reason_code"]
+        summary["recommendation"] = TOO_EARLY
+        summary["reason_code"] = "horizon_not_reached"
         summary["reason"] = f"horizon not reached; {summary['reason']}"
+    summary["horizon_end"] = (t0 + horizon).max().date().isoformat()
     days = ((at - t0.to_numpy()[row]) / np.timedelta64(1, "D")).astype(int)
     curves = {
         "revenue": cumulative_effect(
@@ -223,3 +238,45 @@ def _json_clean(value: Any) -> Any:
     if isinstance(value, list):
         return [_json_clean(v) for v in value]
     return value
+
+
+def evaluation_reason_text(summary: dict[str, Any]) -> str:
+    """Return the reason of the advice in the UI language (from the stored reason code).
+
+    Evaluations stored before reason codes existed keep their English text.
+    """
+    from django.utils.formats import date_format, number_format
+    from django.utils.translation import gettext
+
+    code = summary.get("reason_code")
+    if code == "horizon_not_reached":
+        end = summary.get("horizon_end")
+        text = gettext(
+            "The horizon of %(days)s days has not passed yet: the outcomes are incomplete."
+        ) % {"days": number_format(summary.get("horizon_days", 0), force_grouping=True)}
+        if end:
+            text += " " + gettext("Evaluable from %(date)s.") % {
+                "date": date_format(date.fromisoformat(end), "SHORT_DATE_FORMAT")
+            }
+        return text
+    texts = {
+        "no_contacts": gettext("No contacts yet."),
+        "small_groups": gettext(
+            "Too few customers in the smaller group (%(n)s, at least %(min)s needed)."
+        )
+        % {
+            "n": number_format(
+                min(summary.get("n_treatment", 0), summary.get("n_control", 0)),
+                force_grouping=True,
+            ),
+            "min": number_format(summary.get("min_group_size", 30), force_grouping=True),
+        },
+        "no_margin": gettext("No margin outcome yet."),
+        "roi_above_0": gettext("The incremental margin exceeds the cost (ROI interval above 0)."),
+        "roi_below_0": gettext("The incremental margin is below the cost (ROI interval below 0)."),
+        "roi_contains_0": gettext("The ROI interval still contains 0."),
+        "margin_above_0": gettext("Positive incremental margin at no cost."),
+        "margin_below_0": gettext("Negative incremental margin."),
+        "margin_contains_0": gettext("The margin interval still contains 0."),
+    }
+    return texts.get(code or "", str(summary.get("reason", "")))

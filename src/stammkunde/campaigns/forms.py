@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from stammkunde.core.widgets import DateTimeLocalInput
+
 from .models import Campaign, Segment
 
 CAMPAIGN_FORM_FIELDS = [
@@ -23,7 +25,7 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = CAMPAIGN_FORM_FIELDS
         widgets = {
-            "scheduled_for": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "scheduled_for": DateTimeLocalInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
             "body": forms.Textarea(attrs={"rows": 8}),
         }

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from stammkunde.core.errors import ApplicationError
 from stammkunde.customers.models import Customer
@@ -73,21 +74,21 @@ def _fail(message: str) -> ApplicationError:
 def rules_validate(rules: Any, *, depth: int = 0) -> None:
     """Raise ApplicationError (field ``rules``) unless ``rules`` is a well-formed rule tree."""
     if depth > 8:
-        raise _fail("Rules are nested too deeply.")
+        raise _fail(_("Rules are nested too deeply."))
     if not isinstance(rules, dict):
-        raise _fail("A rule must be an object.")
+        raise _fail(_("A rule must be an object."))
     if not rules:
         return
     if "all" in rules or "any" in rules:
         key = "all" if "all" in rules else "any"
         if set(rules) != {key} or not isinstance(rules[key], list):
-            raise _fail(f"'{key}' must be the only key and hold a list.")
+            raise _fail(_("'%(key)s' must be the only key and hold a list.") % {"key": key})
         for child in rules[key]:
             rules_validate(child, depth=depth + 1)
         return
     if "not" in rules:
         if set(rules) != {"not"}:
-            raise _fail("'not' must be the only key.")
+            raise _fail(_("'not' must be the only key."))
         rules_validate(rules["not"], depth=depth + 1)
         return
     _condition_validate(rules)
@@ -97,36 +98,50 @@ def _condition_validate(rule: dict[str, Any]) -> None:
     field, op, value = rule.get("field"), rule.get("op"), rule.get("value")
     extra = set(rule) - {"field", "op", "value", "within_days"}
     if extra:
-        raise _fail(f"Unknown key(s) {', '.join(sorted(extra))}.")
+        raise _fail(_("Unknown key(s) %(keys)s.") % {"keys": ", ".join(sorted(extra))})
     spec = FIELDS.get(field) if isinstance(field, str) else None
     if spec is None:
-        raise _fail(f"Unknown field {field!r}; choose one of {', '.join(FIELDS)}.")
+        raise _fail(
+            _("Unknown field %(field)r; choose one of %(names)s.")
+            % {"field": field, "names": ", ".join(FIELDS)}
+        )
     if "within_days" in rule:
         days = rule["within_days"]
         if not spec.windowed:
-            raise _fail(f"{field}: 'within_days' is not possible here.")
+            raise _fail(_("%(field)s: 'within_days' is not possible here.") % {"field": field})
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
-            raise _fail(f"{field}: 'within_days' must be a whole number from 1 to 3650.")
+            raise _fail(
+                _("%(field)s: 'within_days' must be a whole number from 1 to 3650.")
+                % {"field": field}
+            )
     if spec.kind == "number":
         if op not in NUMERIC_OPS:
-            raise _fail(f"{field}: operator must be one of {', '.join(NUMERIC_OPS)}.")
+            raise _fail(
+                _("%(field)s: operator must be one of %(ops)s.")
+                % {"field": field, "ops": ", ".join(NUMERIC_OPS)}
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _fail(f"{field}: value must be a number.")
+            raise _fail(_("%(field)s: value must be a number.") % {"field": field})
     elif spec.kind == "bool":
         if op not in BOOL_OPS or not isinstance(value, bool):
-            raise _fail(f"{field}: use op 'is' with true or false.")
+            raise _fail(_("%(field)s: use op 'is' with true or false.") % {"field": field})
     else:
         if op not in CHOICE_OPS:
-            raise _fail(f"{field}: operator must be one of {', '.join(sorted(CHOICE_OPS))}.")
+            raise _fail(
+                _("%(field)s: operator must be one of %(ops)s.")
+                % {"field": field, "ops": ", ".join(sorted(CHOICE_OPS))}
+            )
         if op in {"in", "not_in"}:
             if (
                 not isinstance(value, list)
                 or not value
                 or not all(isinstance(v, str) for v in value)
             ):
-                raise _fail(f"{field}: value must be a non-empty list of texts.")
+                raise _fail(
+                    _("%(field)s: value must be a non-empty list of texts.") % {"field": field}
+                )
         elif not isinstance(value, str) or not value:
-            raise _fail(f"{field}: value must be a text.")
+            raise _fail(_("%(field)s: value must be a text.") % {"field": field})
 
 
 def segment_queryset(rules: dict[str, Any], *, now: datetime | None = None) -> QuerySet[Customer]:

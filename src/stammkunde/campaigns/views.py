@@ -15,18 +15,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stammkunde.core.access import User
-from stammkunde.core.errors import ApplicationError
+from stammkunde.core.charts import chart_scripts, figure_html
+from stammkunde.core.errors import ApplicationError, ConflictError
+from stammkunde.core.forms import form_errors_apply
 from stammkunde.core.roles import has_role
 
 from . import selectors, services
+from .evaluation import evaluation_reason_text
 from .exports import csv_cell
 from .forms import CampaignForm, SegmentForm, SignupForm
 from .models import CAMPAIGN_ROLES, Campaign, CampaignContact
@@ -47,9 +50,12 @@ def _require_change(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _form_errors(form: Any, exc: ApplicationError) -> None:
-    for field, errors in (exc.field_errors or {"__all__": [exc.message]}).items():
-        form.add_error(field if field in form.fields else None, errors)
+def _campaign_for(request: HttpRequest, pk: int, *, change: bool = False) -> Campaign:
+    """The campaign ``pk`` for a user who may see campaigns (and change them, with ``change``)."""
+    _require_view(request)
+    if change:
+        _require_change(request)
+    return selectors.campaign_get(user=request.user, pk=pk)
 
 
 # ------------------------------------------------------------------- plotly
@@ -70,23 +76,14 @@ def plotly_js_view(request: HttpRequest) -> HttpResponse:
 
 
 def _plotly_script() -> SafeString:
-    return format_html(
-        '<script src="{}?v={}"></script>', reverse("campaigns:plotly_js"), plotly.__version__
-    )
+    return chart_scripts(f"{reverse('campaigns:plotly_js')}?v={plotly.__version__}")
 
 
 def _html(fig: go.Figure) -> SafeString:
     fig.update_layout(
         margin={"l": 50, "r": 20, "t": 40, "b": 40}, height=320, template="plotly_white"
     )
-    # Plotly's own markup and our numbers, no user input: safe to embed.
-    return mark_safe(  # noqa: S308
-        fig.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displaylogo": False, "responsive": True},
-        )
-    )
+    return figure_html(fig, config={"displaylogo": False, "responsive": True})
 
 
 def _charts(evaluation: Any) -> dict[str, SafeString]:
@@ -208,8 +205,7 @@ def campaign_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The campaign's dashboard: contacts, evaluation with ROI and advice, charts."""
-    _require_view(request)
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     evaluation = selectors.evaluation_latest(campaign=campaign)
     return render(
         request,
@@ -225,6 +221,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "evaluation": evaluation,
             "effects": (evaluation.summary.get("effects", {}) if evaluation else {}),
+            "evaluation_reason": (evaluation_reason_text(evaluation.summary) if evaluation else ""),
             "charts": _charts(evaluation),
             "plotly_script": _plotly_script(),
             "reason_labels": selectors.REASON_LABELS,
@@ -252,40 +249,84 @@ def campaign_edit_view(request: HttpRequest, pk: int | None = None) -> HttpRespo
                     actor=request.user, campaign=campaign, data=data
                 )
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, _("Campaign saved."))
             return redirect("campaigns:detail", pk=campaign.pk)
     return render(request, "campaigns/form.html", {"form": form, "campaign": campaign})
 
 
+def _preview_page(
+    request: HttpRequest, campaign: Campaign, action: str, *, status: int = 200, stale: bool = False
+) -> HttpResponse:
+    preview = selectors.campaign_preview(campaign, user=request.user, action=action)
+    return render(
+        request,
+        "campaigns/preview.html",
+        {
+            "campaign": campaign,
+            "preview": preview,
+            "stale": stale,
+            "next": _safe_next(request),
+            "user_email": getattr(request.user, "email", ""),
+        },
+        status=status,
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target if ok else ""
+
+
+@login_required
+@require_GET
+def campaign_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who a send (``?action=run``) or switch-on (``?action=activate``) reaches; acts never."""
+    campaign = _campaign_for(request, pk, change=True)
+    return _preview_page(request, campaign, request.GET.get("action", "run"))
+
+
 @login_required
 @require_POST
 def campaign_status_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Switch a campaign or playbook on, pause or finish it."""
-    _require_view(request)
-    _require_change(request)
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    """Switch a campaign or playbook on (after its preview is confirmed), pause or finish it."""
+    campaign = _campaign_for(request, pk, change=True)
+    status = request.POST.get("status", "")
+    confirm = request.POST.get("confirm", "")
+    if status == Campaign.Status.ACTIVE and not confirm:
+        query = urlencode({"action": "activate", "next": _safe_next(request)})
+        return redirect(f"{reverse('campaigns:preview', args=[pk])}?{query}")
     try:
         services.campaign_status_set(
-            actor=request.user, campaign=campaign, status=request.POST.get("status", "")
+            actor=request.user, campaign=campaign, status=status, confirm=confirm or None
         )
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        return _preview_page(request, campaign, "activate", status=409, stale=True)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Status changed."))
-    return redirect(request.POST.get("next") or reverse("campaigns:detail", args=[pk]))
+    return redirect(_safe_next(request) or reverse("campaigns:detail", args=[pk]))
 
 
 @login_required
 @require_POST
 def campaign_run_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send the campaign now to everyone eligible who has not had it."""
-    _require_view(request)
-    _require_change(request)
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    """Send the campaign now, as its confirmed preview says; without confirmation: the preview."""
+    campaign = _campaign_for(request, pk, change=True)
+    confirm = request.POST.get("confirm", "")
+    if not confirm:
+        return redirect(f"{reverse('campaigns:preview', args=[pk])}?action=run")
     try:
-        run = services.campaign_run(actor=request.user, campaign=campaign)
+        run = services.campaign_run(actor=request.user, campaign=campaign, confirm=confirm)
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        return _preview_page(request, campaign, "run", status=409, stale=True)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -299,10 +340,27 @@ def campaign_run_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def campaign_test_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the campaign mail to the logged-in user only, marked as a test."""
+    campaign = _campaign_for(request, pk, change=True)
+    try:
+        outbox = services.campaign_test_send(actor=request.user, campaign=campaign)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Test mail to %(to)s: %(state)s") % {"to": outbox.to, "state": outbox.delivery_label},
+        )
+    action = request.POST.get("action", "run")
+    return redirect(f"{reverse('campaigns:preview', args=[pk])}?action={action}")
+
+
+@login_required
+@require_POST
 def campaign_evaluate_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Evaluate the campaign now (the daily job does it by itself after the horizon)."""
-    _require_view(request)
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     if not request.user.has_perm("campaigns.add_campaignevaluation"):
         raise PermissionDenied
     services.campaign_evaluate(campaign=campaign)
@@ -326,8 +384,7 @@ EXPORT_HEADER = [
 @require_GET
 def campaign_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     """CSV of the contact log (treatment and control), safe to open in a spreadsheet."""
-    _require_view(request)
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     rows = (
         campaign.contacts.select_related("customer")
         .order_by("id")
@@ -356,8 +413,7 @@ def campaign_export_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def campaign_letters_view(request: HttpRequest, pk: int, fmt: str = "html") -> HttpResponse:
     """The letter batch: print-ready HTML (one page per letter) or CSV for a mail house."""
-    _require_view(request)
-    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     contacts = list(
         campaign.contacts.filter(
             group=CampaignContact.Group.TREATMENT,
@@ -372,16 +428,7 @@ def campaign_letters_view(request: HttpRequest, pk: int, fmt: str = "html") -> H
     for contact in contacts:
         customer = contact.customer
         address = next(iter(customer.addresses.all()), None)
-        values = {
-            "first_name": customer.first_name,
-            "last_name": customer.last_name,
-            "voucher_code": contact.voucher_code,
-            "points": str(campaign.offer_points),
-        }
-        try:
-            body = campaign.body.format_map(services._Blank(values))
-        except (ValueError, IndexError, AttributeError):
-            body = campaign.body
+        body = services.campaign_text_render(text=campaign.body, contact=contact, campaign=campaign)
         letters.append({"contact": contact, "customer": customer, "address": address, "body": body})
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -465,15 +512,52 @@ def segment_edit_view(request: HttpRequest, pk: int | None = None) -> HttpRespon
                 actor=request.user, segment=segment, **form.cleaned_data
             )
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, _("Segment saved."))
             return redirect("campaigns:segments")
     from .segments import FIELDS
 
     return render(
-        request, "campaigns/segment_form.html", {"form": form, "segment": segment, "fields": FIELDS}
+        request,
+        "campaigns/segment_form.html",
+        {"form": form, "segment": segment, "fields": FIELDS, "builder": _builder_spec()},
     )
+
+
+def _builder_spec() -> dict[str, Any]:
+    """Fields, operators and words of the visual segment builder (German through gettext)."""
+    from .segments import FIELDS
+
+    return {
+        "fields": {
+            name: {"kind": spec.kind, "label": _(spec.label), "windowed": spec.windowed}
+            for name, spec in FIELDS.items()
+        },
+        "ops": {
+            "eq": _("equals"),
+            "ne": _("does not equal"),
+            "gt": _("greater than"),
+            "gte": _("at least"),
+            "lt": _("less than"),
+            "lte": _("at most"),
+            "in": _("is one of"),
+            "not_in": _("is none of"),
+            "is": _("is"),
+        },
+        "text": {
+            "all": _("all of these apply (and)"),
+            "any": _("at least one applies (or)"),
+            "not": _("not"),
+            "add_condition": _("+ condition"),
+            "add_group": _("+ group"),
+            "remove": _("remove"),
+            "value": _("value"),
+            "within": _("within days"),
+            "yes": _("yes"),
+            "no": _("no"),
+        },
+    }
 
 
 @login_required
@@ -511,34 +595,54 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ApplicationError as exc:
-            _form_errors(form, exc)
+            form_errors_apply(form, exc)
         else:
             return render(request, "campaigns/signup_sent.html")
     return render(request, "campaigns/signup.html", {"form": form})
 
 
+_DOI_STATUS = {"expired": 410, "invalid": 400}
+
+
 @require_http_methods(["GET", "POST"])
 def signup_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Confirm the signup; GET only shows a button (mail scanners open links)."""
+    """Confirm the signup once; GET only shows a button (mail scanners open links).
+
+    A used link shows "already confirmed", an old or changed one a page that
+    says so, both without a button.
+    """
+    template = "campaigns/signup_confirm.html"
     if request.method == "POST":
         try:
-            services.doi_confirm(
+            confirmation = services.doi_confirm(
                 token=token,
                 ip=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ApplicationError as exc:
-            return render(
-                request, "campaigns/signup_confirm.html", {"error": exc.message}, status=400
-            )
-        return render(request, "campaigns/signup_confirm.html", {"done": True})
-    return render(request, "campaigns/signup_confirm.html", {"token": token})
+            state = "expired" if exc.code == "expired" else "invalid"
+            return render(request, template, {"state": state}, status=_DOI_STATUS[state])
+        state = "confirmed" if confirmation.already else "done"
+        return render(request, template, {"state": state})
+    state = services.doi_link_state(token=token)
+    return render(
+        request, template, {"state": state, "token": token}, status=_DOI_STATUS.get(state, 200)
+    )
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session or CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Withdraw marketing email consent: a button (GET) or one-click POST (RFC 8058)."""
+    """Withdraw marketing email consent: a button (GET) or one-click POST (RFC 8058).
+
+    A link used again says "already withdrawn" instead of recording anything.
+    """
+    if selectors.unsubscribe_state(token) == "withdrawn":
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            return HttpResponse(
+                _("Already unsubscribed."), content_type="text/plain; charset=utf-8"
+            )
+        return render(request, "campaigns/unsubscribe.html", {"already": True})
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         try:

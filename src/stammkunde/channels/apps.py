@@ -14,13 +14,16 @@ class ChannelsConfig(AppConfig):
         from stammkunde.core.navigation import (
             CustomerPanel,
             NavItem,
+            StartTile,
             register_customer_panel,
             register_nav,
+            register_start_tile,
         )
-        from stammkunde.core.roles import ADMIN, has_role, is_internal
+        from stammkunde.core.roles import ADMIN, TEAM_LEAD, has_role, is_internal
 
         from .selectors import customer_contact_panel_context
         from .services import outbox_enqueue_reply
+        from .start import failed_mails_context
 
         def email_public_reply(message: object) -> None:
             transaction.on_commit(lambda: outbox_enqueue_reply(message))  # type: ignore[arg-type]
@@ -43,5 +46,15 @@ class ChannelsConfig(AppConfig):
                 context=customer_contact_panel_context,
                 allowed=is_internal,
                 order=40,
+            )
+        )
+        register_start_tile(
+            StartTile(
+                "failed_mails",
+                _("Failed mails"),
+                "channels/_start_failed_mail.html",
+                failed_mails_context,
+                lambda user: has_role(user, ADMIN, TEAM_LEAD),
+                31,
             )
         )

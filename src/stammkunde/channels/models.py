@@ -156,12 +156,18 @@ class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
         REPLY = "reply", _("reply")
         CONFIRMATION = "confirmation", _("confirmation")
+        CAMPAIGN = "campaign", _("campaign mail")
+        SURVEY = "survey", _("survey mail")
 
     class Status(models.TextChoices):
+        # "deferred" is not stored: it is a queued mail with failed attempts
+        # (see ``delivery_state``), so the claim query stays one condition.
         QUEUED = "queued", _("queued")
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        BOUNCED = "bounced", _("bounced")
+        CANCELLED = "cancelled", _("cancelled")
 
     ticket = models.ForeignKey(
         "service.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
@@ -179,12 +185,19 @@ class OutboxMessage(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     attachment_ids = models.JSONField(default=list, blank=True)
+    # Extra header lines (List-Unsubscribe of a campaign mail).
+    headers = models.JSONField(default=dict, blank=True)
+    # The row of the higher app the mail belongs to (a campaign contact's id for
+    # kind "campaign", a survey invitation's for kind "survey"); a plain id
+    # because channels sits below those apps.
+    reference_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
     sending_since = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     objects = OutboxQuerySet.as_manager()
@@ -193,10 +206,63 @@ class OutboxMessage(models.Model):
         ordering = ["-id"]
         verbose_name = _("outbound mail")
         verbose_name_plural = _("outbound mails")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["kind", "reference_id"], name="outbox_reference"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject} ({self.status})"
+
+    @property
+    def delivery_state(self) -> str:
+        """queued, sending, deferred (an attempt failed, another is due), sent, failed, bounced
+        or cancelled."""
+        if self.status == self.Status.QUEUED and self.attempts:
+            return DELIVERY_DEFERRED
+        return str(self.status)
+
+    @property
+    def delivery_label(self) -> str:
+        """The delivery state as people read it (translated)."""
+        return str(DELIVERY_LABELS.get(self.delivery_state, self.delivery_state))
+
+    @property
+    def delivery_reason(self) -> str:
+        """Why a mail is deferred, failed or bounced, in words (raw error: ``last_error``)."""
+        error = self.last_error.lower()
+        if not error or self.delivery_state in (self.Status.SENT, self.Status.QUEUED):
+            return ""
+        if self.status == self.Status.BOUNCED or error.startswith("bounced"):
+            return str(_("The recipient's mail server returned the mail as undeliverable."))
+        if "suppression" in error:
+            return str(_("The recipient address was erased (data protection)."))
+        if "consent" in error:
+            return str(_("The recipient withdrew consent before sending."))
+        if "refused" in error and "recipient" in error:
+            return str(_("The mail server refused the recipient address."))
+        if "connection refused" in error or "timed out" in error or "errno" in error:
+            return str(_("The mail server could not be reached."))
+        if "authentication" in error:
+            return str(_("The mail server refused the login."))
+        return str(_("The mail server did not accept the mail."))
+
+    @property
+    def retryable(self) -> bool:
+        """A failed or deferred mail may be queued again by an agent."""
+        return self.delivery_state in (DELIVERY_DEFERRED, self.Status.FAILED, self.Status.BOUNCED)
+
+
+DELIVERY_DEFERRED = "deferred"
+DELIVERY_LABELS = {
+    "queued": _("queued"),
+    "sending": _("sending"),
+    DELIVERY_DEFERRED: _("deferred"),
+    "sent": _("sent"),
+    "failed": _("failed"),
+    "bounced": _("bounced"),
+    "cancelled": _("cancelled"),
+}
 
 
 class ContactLogQuerySet(VisibleQuerySet["ContactLog"]):

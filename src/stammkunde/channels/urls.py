@@ -13,6 +13,7 @@ urlpatterns = [
         name="inbound_attachment",
     ),
     path("ticket/<int:ticket_id>/mail/", views.ticket_mail_view, name="ticket_mail"),
+    path("outbox/<int:pk>/retry/", views.outbox_retry_view, name="outbox_retry"),
     path("contact/", views.contact_view, name="contact"),
     path("customer/<int:customer_id>/contact-log/", views.contact_log_view, name="contact_log"),
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,19 +13,30 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.ratelimit import LIMIT_MESSAGE, rate_limited
 from stammkunde.core.roles import ADMIN, has_role, is_internal
 from stammkunde.customers.selectors import customer_get
 
 from . import parsing, selectors, services
 from .forms import ContactForm, ContactLogForm
-
-CONTACT_RATE_LIMIT = 5  # submissions per IP address and window
-CONTACT_RATE_WINDOW = 600  # seconds
+from .models import InboundMessage
 
 
 def _require_admin(request: HttpRequest) -> None:
     if not has_role(request.user, ADMIN):
         raise PermissionDenied
+
+
+# Raw mails carry everything a customer wrote: only the roles that work the service desk
+# read them (``core.roles.ROLE_PERMISSIONS["channels"]``), and only for tickets they see.
+MAIL_PERMISSION = "channels.view_inboundmessage"
+
+
+def _mail_get(request: HttpRequest, pk: int) -> InboundMessage:
+    """The inbound mail ``pk`` if the user's role reads mails and it sees the ticket, else 404."""
+    if not request.user.has_perm(MAIL_PERMISSION):
+        raise Http404("Not found")
+    return selectors.inbound_get(user=request.user, pk=pk)
 
 
 @login_required
@@ -58,7 +68,7 @@ def reprocess_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def inbound_raw_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The original message as received (.eml), for those who may see its ticket."""
-    inbound = selectors.inbound_get(user=request.user, pk=pk)
+    inbound = _mail_get(request, pk)
     response = HttpResponse(bytes(inbound.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="message-{inbound.pk}.eml"'
     return response
@@ -67,7 +77,7 @@ def inbound_raw_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def inbound_attachment_view(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     """An attachment of the original message (also those the ticket did not take, e.g. TNEF)."""
-    inbound = selectors.inbound_get(user=request.user, pk=pk)
+    inbound = _mail_get(request, pk)
     try:
         parsed = parsing.parse_message(bytes(inbound.raw), limits=services.mail_limits())
         attachment = parsed.attachments[index - 1]
@@ -84,26 +94,17 @@ def ticket_mail_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The mails of a ticket: originals received and outbound state (failed ones stand out)."""
     from stammkunde.service.models import Ticket
 
+    if not request.user.has_perm(MAIL_PERMISSION):
+        raise Http404("Not found")
     if not Ticket.objects.visible_to(request.user).filter(pk=ticket_id).exists():
         raise Http404("Not found")
     context = selectors.ticket_mail_state(user=request.user, ticket_id=ticket_id)
     return render(request, "channels/_ticket_mail.html", context)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request: HttpRequest) -> bool:
-    """Count submissions per IP address in the cache; True when over the limit."""
-    key = f"channels:contact:{_client_ip(request)}"
-    cache.add(key, 0, CONTACT_RATE_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, CONTACT_RATE_WINDOW)
-        count = 1
-    return count > CONTACT_RATE_LIMIT
+    """Count a submission per address and per sender address; True when over the limit."""
+    return rate_limited(request, "contact", account=str(request.POST.get("email", "")))
 
 
 @csrf_protect
@@ -113,10 +114,7 @@ def contact_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if _rate_limited(request):
             return render(
-                request,
-                "channels/contact.html",
-                {"form": form, "error": _("Too many requests. Please try again in a few minutes.")},
-                status=429,
+                request, "channels/contact.html", {"form": form, "error": LIMIT_MESSAGE}, status=429
             )
         if form.is_valid():
             if form.is_spam():
@@ -143,11 +141,37 @@ def contact_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def outbox_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed or deferred mail of a ticket again (from the message on the ticket page)."""
+    outbox = selectors.outbox_get(user=request.user, pk=pk)
+    if not request.user.has_perm("service.change_ticket") or outbox.ticket is None:
+        raise Http404("Not found")
+    try:
+        services.outbox_retry(actor=request.user, outbox=outbox)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The mail to %(to)s is queued again.") % {"to": outbox.to})
+    return redirect(outbox.ticket)
+
+
+@login_required
 def contact_log_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """Record a phone call, letter or social-media contact from the customer page."""
+    """Record a phone call, letter or social-media contact from the customer page.
+
+    GET shows the form on its own page, with ``?ticket=`` preselected (the
+    "log a call instead" link of an undeliverable mail).
+    """
     customer = customer_get(user=request.user, pk=customer_id)
     if not is_internal(request.user):
         raise PermissionDenied
+    if request.method != "POST":
+        ticket_id = request.GET.get("ticket", "")
+        form = ContactLogForm(
+            customer=customer,
+            initial={"ticket": ticket_id, "channel": "phone", "direction": "out"},
+        )
+        return render(request, "channels/contact_log.html", {"form": form, "customer": customer})
     form = ContactLogForm(request.POST, customer=customer)
     if not form.is_valid():
         messages.error(

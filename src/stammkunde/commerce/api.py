@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -9,10 +9,13 @@ from rest_framework.response import Response
 
 from stammkunde.core.api import RolePermissions
 from stammkunde.core.errors import ApplicationError
-from stammkunde.customers.models import Customer
+from stammkunde.customers.selectors import customer_visible
 
 from . import services
 from .models import Order, OrderLine, Product
+
+if TYPE_CHECKING:
+    from stammkunde.customers.models import Customer
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -132,7 +135,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        customer = Customer.objects.visible_to(request.user).filter(pk=v["customer"]).first()
+        customer = customer_visible(user=request.user, pk=v["customer"])
         if customer is None:
             raise ApplicationError(
                 "Unknown customer.", field_errors={"customer": ["Unknown customer."]}

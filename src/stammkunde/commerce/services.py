@@ -5,16 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from stammkunde.core.access import User
 from stammkunde.core.errors import ApplicationError, validated
 from stammkunde.core.hooks import hook_run
-from stammkunde.customers.models import Channel, Customer, Interaction
+from stammkunde.customers.selectors import Channel, InteractionDirection
 from stammkunde.customers.services import customer_mark_purchase, interaction_record
 
 from .models import Order, OrderLine, Product, ProductCategory, Return
+
+if TYPE_CHECKING:
+    from stammkunde.customers.models import Customer
+
+# The bulk writes (imports) are part of this public face.
+from .services_bulk import (
+    ORDER_CHANNEL_TO_CONTACT,
+    SUBSCRIPTION_FIELDS,  # noqa: F401
+    OrderDraft,  # noqa: F401
+    ReturnDraft,  # noqa: F401
+    order_content_type_id,  # noqa: F401
+    order_ids_reserve,  # noqa: F401
+    orders_bulk_create,  # noqa: F401
+    orders_copy_texts,  # noqa: F401
+    orders_mark_purchase,  # noqa: F401
+    orders_set_based_checks_allowed,  # noqa: F401
+    products_bulk_upsert,  # noqa: F401
+    returns_bulk_create,  # noqa: F401
+    subscriptions_bulk_upsert,  # noqa: F401
+)
 
 CENT = Decimal("0.01")
 
@@ -59,12 +80,7 @@ def product_create(
     return product
 
 
-_ORDER_CHANNEL_TO_CONTACT: dict[str, str] = {
-    Order.Channel.SHOP: Channel.WEB,
-    Order.Channel.POS: Channel.SHOP,
-    Order.Channel.PHONE: Channel.PHONE,
-    Order.Channel.ERP: Channel.WEB,
-}
+_ORDER_CHANNEL_TO_CONTACT = ORDER_CHANNEL_TO_CONTACT
 
 
 @transaction.atomic
@@ -146,7 +162,7 @@ def order_create(
         customer=customer,
         occurred_at=ordered_at,
         channel=_ORDER_CHANNEL_TO_CONTACT.get(channel, Channel.WEB),
-        direction=Interaction.Direction.INBOUND,
+        direction=InteractionDirection.INBOUND,
         kind="purchase",
         summary=f"Order {number}: {order.total} EUR",
         source=order,
@@ -193,7 +209,7 @@ def return_create(
         customer=line.order.customer,
         occurred_at=returned_at,
         channel=Channel.WEB,
-        direction=Interaction.Direction.INBOUND,
+        direction=InteractionDirection.INBOUND,
         kind="return",
         summary=f"Return from order {line.order.number}: {ret.get_reason_display()}",
         source=ret,
@@ -201,3 +217,15 @@ def return_create(
     )
     hook_run("return_created", ret=ret)
     return ret
+
+
+@transaction.atomic
+def order_status_set(*, order: Order, status: str) -> bool:
+    """Set an order's status (paid or cancelled); return whether it changed."""
+    if status not in Order.Status.values:
+        raise ApplicationError("Unknown status.", field_errors={"status": ["Unknown."]})
+    if status == order.status:
+        return False
+    order.status = status
+    order.save(update_fields=["status"])
+    return True

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
 
-from .fastrows import rows_fetch
+from .db.statements import rows_fetch
 from .roles import ROLE_SEPARATOR, roles_expression, roles_remember
 
 

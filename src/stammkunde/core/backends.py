@@ -10,7 +10,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
-from .fastrows import statement_run
+from .db.statements import statement_run
 
 # From the second distinct permission asked in one request on, all are loaded at once.
 SINGLE_CHECKS = 1

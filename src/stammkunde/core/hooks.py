@@ -18,15 +18,46 @@ from typing import Any
 HOOKS = {
     "order_created": "an order was stored (kwargs: order)",
     "return_created": "a return was stored (kwargs: ret)",
+    "orders_created": (
+        "a batch of orders was stored by a bulk write, e.g. an import; the bulk form of "
+        "order_created (kwargs: order_ids, customer_ids)"
+    ),
+    "returns_created": (
+        "a batch of returns was stored by a bulk write, e.g. an import; the bulk form of "
+        "return_created (kwargs: return_ids, customer_ids)"
+    ),
     "ticket_public_reply": "an agent's public reply was stored (kwargs: message)",
     "goodwill_granted": "a ticket's goodwill was granted or approved (kwargs: grant)",
+    "goodwill_payouts": (
+        "a page shows goodwill grants and asks what each paid out (kwargs: grants, found: "
+        "a dict grant id -> {code, status, status_label} for handlers to fill)"
+    ),
     "ticket_created": "a ticket was opened, by any channel (kwargs: ticket)",
     "ticket_solved": "a ticket was marked solved (kwargs: ticket)",
+    "ticket_survey_state": (
+        "the ticket page asks whether a satisfaction survey is planned, sent or answered "
+        "(kwargs: ticket, found: a dict for handlers to fill, see feedback.selectors)"
+    ),
     "churn_risk_raised": (
         "customers' churn risk rose into a higher band, one call per scoring chunk "
         "(kwargs: scores, a list of analytics.services.ChurnRiskRaise)"
     ),
     "points_changed": "a loyalty booking changed an account's balance (kwargs: entry)",
+    "job_failed": (
+        "a job of the runner was marked failed: it raised, or the watchdog found its worker "
+        "gone (kwargs: job, the core.jobs Job row)"
+    ),
+    "outbox_sent": (
+        "the relay accepted a mail of the channels outbox (kwargs: kind, reference_id, sent_at)"
+    ),
+    "customer_phases": (
+        "a lower app asks the current lifecycle phase of customers (kwargs: customer_ids, "
+        "found: a dict customer id -> phase for handlers to fill)"
+    ),
+    "phase_entries": (
+        "a lower app asks who entered a lifecycle phase between two days (kwargs: phase, "
+        "since, until, found: a list for handlers to extend with (change id, customer id))"
+    ),
 }
 
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}

@@ -92,3 +92,21 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class CacheEntry(models.Model):
+    """A row of the shared database cache (rate limits of the embedded set-up).
+
+    The columns are those Django's ``DatabaseCache`` reads; as a model the table
+    is made by ``migrate`` and emptied with the others when tests flush.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "stammkunde_cache"
+
+    def __str__(self) -> str:
+        return self.cache_key

@@ -1,4 +1,4 @@
-"""Navigation and customer-page panels that apps register (no upward imports).
+"""Navigation, customer-page panels and start-page tiles that apps register (no upward imports).
 
 An app adds itself in ``AppConfig.ready()``; the core renders what is there.
 """
@@ -50,9 +50,26 @@ class CustomerListFilter:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class StartTile:
+    """A tile on the start page (``/``): ``template`` rendered with ``context(user)``.
+
+    ``allowed(user)`` decides who sees it (usually by role); ``context`` runs
+    only for those, so a tile costs queries only for the people it is for.
+    """
+
+    key: str
+    title: Any
+    template: str
+    context: Callable[[User], dict[str, Any]]
+    allowed: Callable[[User], bool]
+    order: int = 100
+
+
 _NAV: list[NavItem] = []
 _PANELS: list[CustomerPanel] = []
 _LIST_FILTERS: list[CustomerListFilter] = []
+_START_TILES: list[StartTile] = []
 
 
 def register_nav(item: NavItem) -> None:
@@ -70,6 +87,11 @@ def register_customer_list_filter(item: CustomerListFilter) -> None:
         _LIST_FILTERS.append(item)
 
 
+def register_start_tile(tile: StartTile) -> None:
+    if all(t.key != tile.key for t in _START_TILES):
+        _START_TILES.append(tile)
+
+
 def customer_list_filters() -> list[CustomerListFilter]:
     """Return the filters other apps added to the customer list, in order."""
     return sorted(_LIST_FILTERS, key=lambda f: f.order)
@@ -78,7 +100,12 @@ def customer_list_filters() -> list[CustomerListFilter]:
 def navigation_for(user: User) -> list[dict[str, str]]:
     """Return the navigation entries the user may use, in order."""
     return [
-        {"label": str(i.label), "url": reverse(i.url_name), "url_name": i.url_name}
+        {
+            # A label may depend on the user (a count of work waiting): then it is callable.
+            "label": str(i.label(user) if callable(i.label) else i.label),
+            "url": reverse(i.url_name),
+            "url_name": i.url_name,
+        }
         for i in sorted(_NAV, key=lambda i: i.order)
         if i.allowed(user)
     ]
@@ -92,4 +119,16 @@ def customer_panels_for(
         {"key": p.key, "title": p.title, "template": p.template, **p.context(customer, user)}
         for p in sorted(_PANELS, key=lambda p: p.order)
         if (keys is None or p.key in keys) and p.allowed(user)
+    ]
+
+
+def start_tiles_for(user: User) -> list[dict[str, Any]]:
+    """Return the start-page tiles the user may see, each with its rendered context.
+
+    A user with several roles gets the tiles of each role, every tile once.
+    """
+    return [
+        {"key": t.key, "title": t.title, "template": t.template, **t.context(user)}
+        for t in sorted(_START_TILES, key=lambda t: (t.order, t.key))
+        if t.allowed(user)
     ]

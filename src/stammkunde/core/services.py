@@ -7,13 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .errors import ApplicationError
 from .models import Profile, ServicePartner
 from .roles import ALL_ROLES, ensure_roles
+from .users import password_link_path as password_link_path  # re-exported: the settings page
+from .users import user_active_set as user_active_set  # re-exported: the settings page
+from .users import user_invite as user_invite  # re-exported: the settings page
+from .users import user_password_reset as user_password_reset  # re-exported: the settings page
+from .users import user_roles_set as user_roles_set  # re-exported: the settings page
 
 
 @transaction.atomic
@@ -28,13 +34,21 @@ def user_create(
     partner: ServicePartner | None = None,
     goodwill_limit: Decimal | None = None,
 ) -> AbstractUser:
-    """Create a user with roles (and a partner for partner agents)."""
+    """Create a user with roles (and a partner for partner agents).
+
+    The password must pass ``AUTH_PASSWORD_VALIDATORS`` (None: no password login).
+    """
     unknown = set(roles) - set(ALL_ROLES)
     if unknown:
         raise ApplicationError(f"Unknown role(s): {', '.join(sorted(unknown))}", code="role")
     if "partner_agent" in roles and partner is None:
         raise ApplicationError("A partner agent needs a service partner.", code="partner")
     User = get_user_model()
+    if password is not None:
+        password_check(
+            password=password,
+            user=User(username=username, email=email, first_name=first_name, last_name=last_name),
+        )
     user = User.objects.create_user(
         username=username,
         password=password,
@@ -49,6 +63,27 @@ def user_create(
     user.save(update_fields=["is_staff"])
     Profile.objects.create(user=user, partner=partner, goodwill_limit=goodwill_limit)
     return user  # type: ignore[return-value]
+
+
+def password_check(*, password: str, user: Any = None) -> None:
+    """Raise ApplicationError (field ``password``) unless the password is strong enough.
+
+    The rules are ``AUTH_PASSWORD_VALIDATORS``: at least 12 characters, not like the
+    user's name or address, not a common password, not only digits.
+    """
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ApplicationError(
+            " ".join(exc.messages), code="password", field_errors={"password": exc.messages}
+        ) from exc
+
+
+def password_set(*, user: Any, password: str) -> None:
+    """Give ``user`` a new password after checking its strength."""
+    password_check(password=password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
 
 
 def demo_admin_ensure() -> tuple[str, str]:
@@ -71,6 +106,5 @@ def demo_admin_ensure() -> tuple[str, str]:
         user.is_superuser = True
         user.save(update_fields=["is_superuser"])
     elif not user.check_password(password):
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        password_set(user=user, password=password)
     return "admin", password

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from stammkunde.core.api import RolePermissions
+from stammkunde.core.audit import ReadAuditMixin
 
 from . import selectors, services
 from .models import Channel, Customer
@@ -107,7 +109,15 @@ class CustomerUpdateSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="number, email prefix, phone or name prefix"),
+            OpenApiParameter(
+                "q",
+                str,
+                description=(
+                    "customer number (with or without prefix), e-mail or its beginning, phone "
+                    "in any notation, postcode, city, or name words in any order "
+                    "(docs/customers.md, Search)"
+                ),
+            ),
             OpenApiParameter("kind", str),
             OpenApiParameter("value_class", str),
             OpenApiParameter("tag", str),
@@ -121,7 +131,9 @@ class CustomerUpdateSerializer(serializers.Serializer):
         request=CustomerUpdateSerializer, responses={200: CustomerOutputSerializer}
     ),
 )
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    ReadAuditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Customers: list with search and filters, read, create, change."""
 
     serializer_class = CustomerOutputSerializer
@@ -131,6 +143,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
+        if params.get("prospect", "") not in ("", "yes", "no"):
+            raise serializers.ValidationError({"prospect": [_('Either "yes" or "no".')]})
         filters = selectors.CustomerFilter(
             q=params.get("q", ""),
             kind=params.get("kind", ""),
@@ -150,7 +164,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         customer = services.customer_create(actor=request.user, **data.validated_data)
         customer = selectors.customer_get(user=request.user, pk=customer.pk)
-        return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_object()
@@ -162,7 +176,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             actor=request.user, customer=customer, data=values, expected_version=version
         )
         customer = selectors.customer_get(user=request.user, pk=customer.pk)
-        return Response(CustomerOutputSerializer(customer).data)
+        return Response(self.get_serializer(customer).data)
 
 
 def register(router: Any) -> None:

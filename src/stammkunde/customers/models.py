@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from stammkunde.core.access import User, VisibleQuerySet
@@ -35,6 +36,21 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
         ):
             return self.filter(tickets__queue__partner_id=partner_id).distinct()
         return self.none()
+
+
+def city_folded(field: str) -> Func:
+    """SQL that folds a column as customer search compares cities: lower case, ä → ae, ß → ss.
+
+    The same expression serves the index and the query, so the lookup is an index scan.
+    """
+    expr: Func = Lower(F(field))
+    # SQLite's lower() folds ASCII only: both cases are replaced.
+    for letter, plain in (*_CITY_FOLD, *((u.upper(), p) for u, p in _CITY_FOLD[:3])):
+        expr = Replace(expr, Value(letter), Value(plain))
+    return expr
+
+
+_CITY_FOLD = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 
 
 class Tag(models.Model):
@@ -68,8 +84,8 @@ class Customer(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company_name = models.CharField(_("company"), max_length=200, blank=True)
-    # Lower-case "last first company" for prefix search with an index.
-    # Indexed for prefix search only (Meta.indexes): nothing sorts or ranges by it.
+    # "last first company" folded (customers.normalize.search_text): what customer search
+    # compares. On PostgreSQL a GIN trigram index (migration 0005) serves it; nothing sorts by it.
     search_name = models.CharField(max_length=400, editable=False)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     preferred_language = models.CharField(
@@ -101,14 +117,6 @@ class Customer(models.Model):
                 condition=~Q(kind="company") | ~Q(company_name=""), name="company_has_name"
             ),
         ]
-        indexes = [
-            # LIKE 'prefix%' and equality, whatever the database's collation.
-            models.Index(
-                fields=["search_name"],
-                name="customer_search_name_prefix",
-                opclasses=["varchar_pattern_ops"],
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.display_name}"
@@ -125,9 +133,9 @@ class Customer(models.Model):
         return reverse("customers:detail", args=[self.pk])
 
     def compute_search_name(self) -> str:
-        return " ".join(
-            p for p in (self.last_name, self.first_name, self.company_name) if p
-        ).lower()[:400]
+        from .normalize import search_text
+
+        return search_text(self.last_name, self.first_name, self.company_name)
 
     @property
     def display_name(self) -> str:
@@ -192,6 +200,11 @@ class Address(models.Model):
 
     class Meta:
         ordering = ["kind", "id"]
+        indexes = [
+            # Customer search by postcode and by city (case and umlauts folded).
+            models.Index(fields=["postal_code"], name="address_postal_code"),
+            models.Index(city_folded("city"), name="address_city_folded"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.street}, {self.postal_code} {self.city}"
@@ -284,3 +297,26 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.kind}: {self.summary}"
+
+
+class SuppressedContact(models.Model):
+    """A keyed hash of an erased e-mail address or phone number (DSGVO Art. 17).
+
+    Only the HMAC is kept, never the address: an import or a mailing can ask
+    "was this address erased?" without the database holding the address.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("email")
+        PHONE = "phone", _("phone")
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed contact")
+        verbose_name_plural = _("suppressed contacts")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:12]}…"

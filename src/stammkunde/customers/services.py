@@ -28,6 +28,19 @@ from .models import (
 )
 from .normalize import normalize_email, normalize_phone
 
+# The bulk writes (imports) are part of this public face.
+from .services_bulk import (
+    CUSTOMER_RECORD_FIELDS,  # noqa: F401
+    INTERACTION_COLUMNS,  # noqa: F401
+    CustomerDraft,  # noqa: F401
+    contact_data_add,  # noqa: F401
+    customers_bulk_tables,  # noqa: F401
+    customers_bulk_upsert,  # noqa: F401
+    customers_mark_purchase_bulk,  # noqa: F401
+    interactions_bulk_record,  # noqa: F401
+    interactions_copy_text,  # noqa: F401
+)
+
 CUSTOMER_EDITABLE_FIELDS = (
     "kind",
     "salutation",
@@ -110,6 +123,7 @@ def customer_create(
         )
     email_list = _normalized_emails(emails)
     phone_list = _normalized_phones(phones)
+    _refuse_suppressed(email_list, phone_list)
     customer = Customer(
         number="pending",
         kind=kind,
@@ -199,6 +213,7 @@ def customer_update(
         new = _normalized_emails(data["emails"])
         old = list(locked.emails.values_list("address", flat=True))
         if new != old:
+            _refuse_suppressed([a for a in new if a not in old], [])
             locked.emails.exclude(address__in=new).delete()
             for i, address in enumerate(new):
                 EmailAddress.objects.update_or_create(
@@ -209,6 +224,7 @@ def customer_update(
         new = _normalized_phones(data["phones"])
         old = list(locked.phones.values_list("number", flat=True))
         if new != old:
+            _refuse_suppressed([], [n for n in new if n not in old])
             locked.phones.exclude(number__in=new).delete()
             for i, number in enumerate(new):
                 PhoneNumber.objects.update_or_create(
@@ -344,3 +360,201 @@ def customer_mark_purchase(*, customer: Customer, at: datetime) -> None:
 def customer_view_log(*, actor: User, customer: Customer) -> None:
     """Record that a user opened a customer's personal data (DSGVO audit trail)."""
     audit_record(actor=actor, action="view", obj=customer, customer_id=customer.pk)
+
+
+def contacts_suppress(*, emails: Iterable[str] = (), phones: Iterable[str] = ()) -> int:
+    """Keep erased addresses from coming back: store their keyed hashes (idempotent)."""
+    from .models import SuppressedContact
+    from .selectors import contact_digest
+
+    entries = [
+        SuppressedContact(kind=SuppressedContact.Kind.EMAIL, digest=contact_digest("email", e))
+        for e in emails
+        if e
+    ] + [
+        SuppressedContact(kind=SuppressedContact.Kind.PHONE, digest=contact_digest("phone", p))
+        for p in phones
+        if p
+    ]
+    SuppressedContact.objects.bulk_create(entries, ignore_conflicts=True)
+    return len(entries)
+
+
+def _refuse_suppressed(emails: list[str], phones: list[str]) -> None:
+    from .selectors import contacts_suppressed
+
+    blocked = contacts_suppressed(emails=emails, phones=phones)
+    if blocked:
+        field = "emails" if blocked & set(emails) else "phones"
+        message = "This address was erased at the person's request and is not stored again."
+        raise ApplicationError(message, code="suppressed", field_errors={field: [message]})
+
+
+@transaction.atomic
+def customer_data_erase(*, customer: Customer) -> dict[str, int]:
+    """Erase this app's personal data of ``customer`` (DSGVO Art. 17); return counts.
+
+    The customer row stays as a pseudonym (its number) because orders, returns and
+    tickets point at it; names, birthday, external id and tags go, e-mails, phones,
+    addresses and contact persons are deleted after their hashes are suppressed,
+    consent proofs and timeline texts are blanked (the rows keep the statistics).
+    """
+    from stammkunde.core.personal import ERASED
+
+    persons = list(ContactPerson.objects.filter(customer=customer).values_list("email", "phone"))
+    emails = [*customer.emails.values_list("address", flat=True), *(e for e, _ in persons)]
+    phones = [*customer.phones.values_list("number", flat=True), *(p for _, p in persons)]
+    contacts_suppress(emails=emails, phones=phones)
+    counts = {
+        "emails": EmailAddress.objects.filter(customer=customer).delete()[0],
+        "phones": PhoneNumber.objects.filter(customer=customer).delete()[0],
+        "addresses": Address.objects.filter(customer=customer).delete()[0],
+        "contact_persons": ContactPerson.objects.filter(customer=customer).delete()[0],
+        "consents": Consent.objects.filter(customer=customer).update(proof=""),
+        "timeline": Interaction.objects.filter(customer=customer).update(summary=ERASED),
+    }
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked.tags.clear()
+    locked.salutation = ""
+    locked.first_name = ""
+    locked.last_name = ""
+    # A company must keep a name (check constraint): its pseudonym.
+    locked.company_name = ERASED if locked.kind == Customer.Kind.COMPANY else ""
+    locked.birthday = None
+    locked.external_id = None
+    locked.erased_at = locked.erased_at or timezone.now()
+    locked.version += 1
+    locked.save()
+    customer.erased_at = locked.erased_at
+    return counts
+
+
+def consent_withdraw(
+    *, actor: User | None, customer: Customer, purpose: str, channel: str, source: str
+) -> Consent | None:
+    """Withdraw a granted consent (Art. 7(3)); None when it is not granted (already gone).
+
+    Every reader (campaigns, surveys) asks the latest consent record, so the
+    withdrawal counts from the moment it is stored.
+    """
+    from .selectors import consent_granted
+
+    if purpose not in Consent.Purpose.values or channel not in Channel.values:
+        raise ApplicationError("Unknown purpose or channel.", code="invalid")
+    if not consent_granted(customer_id=customer.pk, purpose=purpose, channel=channel):
+        return None
+    return consent_record(
+        actor=actor,
+        customer=customer,
+        purpose=purpose,
+        channel=channel,
+        status=Consent.Status.WITHDRAWN,
+        source=source[:100],
+    )
+
+
+ADDRESS_FIELDS = ("kind", "street", "postal_code", "city", "country")
+CONTACT_PERSON_FIELDS = ("name", "role", "email", "phone")
+
+
+@transaction.atomic
+def address_save(
+    *, actor: User | None, customer: Customer, data: dict[str, Any], address: Address | None = None
+) -> Address:
+    """Add or correct an address (Art. 16); the audit entry keeps old and new values."""
+    unknown = set(data) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            f"Unknown field(s): {', '.join(sorted(unknown))}",
+            field_errors={f: ["Unknown field."] for f in unknown},
+        )
+    if address is not None and address.customer_id != customer.pk:
+        raise ApplicationError("The address belongs to another customer.", code="invalid")
+    target = address or Address(customer=customer)
+    before = snapshot(target, ADDRESS_FIELDS) if address is not None else {}
+    for field in ADDRESS_FIELDS:
+        if field in data:
+            value = (data[field] or "").strip()
+            setattr(target, field, value.upper() if field == "country" else value)
+    validated(target)
+    target.save()
+    after = snapshot(target, ADDRESS_FIELDS)
+    audit_record(
+        actor=actor,
+        action="update" if address is not None else "create",
+        obj=target,
+        customer_id=customer.pk,
+        changes=diff(before, after) if address is not None else after,
+    )
+    return target
+
+
+@transaction.atomic
+def address_delete(*, actor: User | None, address: Address) -> None:
+    """Remove an address; the audit entry keeps what it was."""
+    before = snapshot(address, ADDRESS_FIELDS)
+    audit_record(
+        actor=actor,
+        action="delete",
+        obj=address,
+        customer_id=address.customer_id,
+        changes={k: [v, None] for k, v in before.items()},
+    )
+    address.delete()
+
+
+@transaction.atomic
+def contact_person_update(
+    *, actor: User | None, person: ContactPerson, data: dict[str, Any]
+) -> ContactPerson:
+    """Correct a contact person (Art. 16); e-mail and phone are normalised as on creation."""
+    unknown = set(data) - set(CONTACT_PERSON_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            f"Unknown field(s): {', '.join(sorted(unknown))}",
+            field_errors={f: ["Unknown field."] for f in unknown},
+        )
+    before = snapshot(person, CONTACT_PERSON_FIELDS)
+    for field in CONTACT_PERSON_FIELDS:
+        if field not in data:
+            continue
+        value = (data[field] or "").strip()
+        try:
+            if field == "email" and value:
+                value = _normalized_emails([value])[0]
+                _refuse_suppressed([value], [])
+            elif field == "phone" and value:
+                value = _normalized_phones([value])[0]
+                _refuse_suppressed([], [value])
+        except ApplicationError as exc:  # the list helpers name the list field
+            errors = next(iter(exc.field_errors.values()), [exc.message])
+            raise ApplicationError(
+                exc.message, code=exc.code, field_errors={field: errors}
+            ) from exc
+        setattr(person, field, value)
+    validated(person)
+    changes = diff(before, snapshot(person, CONTACT_PERSON_FIELDS))
+    if changes:
+        person.save()
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=person,
+            customer_id=person.customer_id,
+            changes=changes,
+        )
+    return person
+
+
+@transaction.atomic
+def contact_person_delete(*, actor: User | None, person: ContactPerson) -> None:
+    """Remove a contact person; the audit entry keeps what it was."""
+    before = snapshot(person, CONTACT_PERSON_FIELDS)
+    audit_record(
+        actor=actor,
+        action="delete",
+        obj=person,
+        customer_id=person.customer_id,
+        changes={k: [v, None] for k, v in before.items()},
+    )
+    person.delete()

@@ -17,7 +17,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["name", "url", "active"]
+    list_display = ["name", "url", "active", "allow_private_network"]
 
 
 @admin.register(WebhookDelivery)

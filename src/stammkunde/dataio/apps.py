@@ -24,9 +24,7 @@ class DataioConfig(AppConfig):
         hook_register("points_changed", webhook_events.points_changed_emit)
         hook_register("churn_risk_raised", webhook_events.churn_risk_raised_emit)
 
-        from stammkunde.celery import app
+        from .services.background import run_failed
 
-        # Celery beat sends due webhook retries every 30 s (see docs/data-in-out.md).
-        app.conf.beat_schedule.setdefault(
-            "dataio-webhooks-deliver", {"task": "dataio.webhooks_deliver", "schedule": 30.0}
-        )
+        # An import or export whose job failed (or whose worker died) fails with it.
+        hook_register("job_failed", run_failed)

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .limits import import_size_problem
 from .models import ImportJob, Kind
 from .services.webhooks import EVENTS
 
@@ -26,6 +27,13 @@ class ImportForm(forms.Form):
     )
     mode = forms.ChoiceField(label=_("Mode"), choices=ImportJob.Mode.choices)
     dry_run = forms.BooleanField(label=_("Dry run (check only, write nothing)"), required=False)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        problem = import_size_problem(upload.size or 0)
+        if problem:
+            raise forms.ValidationError(problem, code="too_big")
+        return upload
 
     def clean_mapping(self) -> dict[str, str]:
         raw = self.cleaned_data.get("mapping", "").strip()
@@ -94,4 +102,7 @@ class WebhookSubscriptionForm(forms.Form):
         label=_("Events"),
         choices=[("*", _("all events"))] + [(e, e) for e in EVENTS],
         widget=forms.CheckboxSelectMultiple,
+    )
+    allow_private_network = forms.BooleanField(
+        label=_("Allow a private network address (admins only)"), required=False
     )

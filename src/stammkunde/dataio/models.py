@@ -219,6 +219,13 @@ class WebhookSubscription(models.Model):
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(_("secret"), max_length=100, default=_new_secret)
     active = models.BooleanField(_("active"), default=True)
+    # Only an admin sets it (e.g. a receiver in the own network): otherwise targets that
+    # resolve to private, loopback or reserved addresses are refused (SSRF).
+    allow_private_network = models.BooleanField(
+        _("allow a private network address"),
+        default=False,
+        help_text=_("Deliver even if the host resolves to a private or loopback address."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = WebhookSubscriptionQuerySet.as_manager()

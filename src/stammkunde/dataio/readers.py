@@ -1,6 +1,7 @@
 """Stream rows out of CSV, xlsx and JSON Lines files with flat memory.
 
-Real files: UTF-8 with or without BOM, else windows-1252; ``,`` ``;`` tab or
+Real files: UTF-8, UTF-16 or UTF-32 with or without BOM, else windows-1252 or
+latin-1 (detected with charset-normalizer; binary files are refused); ``,`` ``;`` tab or
 ``|`` separated (sniffed); quoted newlines; German Excel's ``;`` files write
 decimal commas. Line numbers are what a text editor or spreadsheet shows:
 the header is line 1, a record that spans lines is numbered by its first line.
@@ -13,8 +14,10 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -66,12 +69,29 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
-def detect_encoding(path: Path) -> str:
-    """Return ``utf-8-sig`` when the whole file decodes as UTF-8, else ``cp1252``.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its BOM starts like UTF-16's
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Control characters that do not belong in a text file (tab, LF, CR, form feed and
+# the DOS end-of-file mark do); C1 controls are what latin-1 makes of binary bytes.
+_BINARY = re.compile("[\x00-\x08\x0b\x0e-\x19\x1b-\x1f\x80-\x9f\ufffd]")
 
-    Reads the file once in blocks (flat memory); windows-1252 is what German
-    Excel writes when saving "CSV (Trennzeichen-getrennt)".
-    """
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _not_text(name: str) -> FileError:
+    return FileError(
+        f"{name}: this is not a text file (it looks binary); save it as CSV (UTF-8), "
+        "JSON Lines or .xlsx"
+    )
+
+
+def _utf8_throughout(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
         try:
@@ -79,8 +99,49 @@ def detect_encoding(path: Path) -> str:
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8-sig"
+            return False
+    return True
+
+
+def detect_encoding(path: Path, name: str | None = None) -> str:
+    """Return the file's text encoding; raise FileError for a binary file.
+
+    A byte order mark decides (UTF-8, UTF-16, UTF-32). NUL bytes without one
+    mean UTF-16/32 without a mark, or a binary file: charset-normalizer tells
+    which. A file that is UTF-8 throughout (read once in blocks, flat memory)
+    is UTF-8; anything else is windows-1252 (what German Excel writes, a
+    superset of latin-1's printable characters) or latin-1, as
+    charset-normalizer finds. A sample that decodes to control characters is
+    refused as binary.
+    """
+    from charset_normalizer import from_bytes
+
+    name = name or path.name
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+    if encoding is None and b"\x00" in head:
+        # UTF-16 text of Latin letters is about half NUL bytes; a stray NUL is binary.
+        if head.count(b"\x00") < len(head) // 4:
+            raise _not_text(name)
+        best = from_bytes(
+            head, cp_isolation=["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
+        ).best()
+        if best is None:
+            raise _not_text(name)
+        encoding = best.encoding
+    if encoding is None:
+        if _utf8_throughout(path):
+            encoding = "utf-8"
+        else:
+            best = from_bytes(head, cp_isolation=["cp1252", "latin_1"]).best()
+            encoding = best.encoding if best is not None else "latin_1"
+    sample = head.decode(encoding, errors="replace")
+    sample = sample[:-1] if sample.endswith("\ufffd") else sample  # a cut multi-byte char
+    bad = len(_BINARY.findall(sample))
+    if "\x00" in sample or bad > max(2, len(sample) // 100):
+        raise _not_text(name)
+    return encoding
 
 
 @dataclass
@@ -136,7 +197,7 @@ def _clean_header(values: list[Any], name: str) -> list[str]:
 
 
 def _open_csv(path: Path, name: str) -> Table:
-    encoding = detect_encoding(path)
+    encoding = detect_encoding(path, name)
     size = max(1, path.stat().st_size)
     with path.open("rb") as probe:
         sample_bytes = probe.read(SNIFF_BYTES)
@@ -157,7 +218,9 @@ def _open_csv(path: Path, name: str) -> Table:
     stream = io.TextIOWrapper(
         io.BufferedReader(counter, buffer_size=1 << 16), encoding=encoding, newline=""
     )
-    reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True)
+    # strict: a quote that is never closed (or text after a closing quote) is an error
+    # at the line where its record starts, instead of a field swallowing the next lines.
+    reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -174,6 +237,10 @@ def _open_csv(path: Path, name: str) -> Table:
                 line = reader.line_num + 1
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue
+                if _CONTROL.search("".join(record)):
+                    # PostgreSQL cannot store a NUL; other control characters are noise.
+                    yield start, {"__error__": "contains a control character (e.g. NUL)"}
+                    continue
                 if len(record) > width and any(v.strip() for v in record[width:]):
                     yield (
                         start,
@@ -182,7 +249,11 @@ def _open_csv(path: Path, name: str) -> Table:
                     continue
                 yield start, dict(zip(columns, record, strict=False))
         except csv.Error as exc:
-            raise FileError(f"{name}, line {line}: {exc}") from exc
+            raise FileError(f"{name}, line {line}: {_csv_error_text(exc)}") from exc
+        except UnicodeDecodeError as exc:
+            raise FileError(
+                f"{name}, after line {line}: not readable as {encoding} ({exc.reason})"
+            ) from exc
         finally:
             stream.close()
 
@@ -197,10 +268,21 @@ def _open_csv(path: Path, name: str) -> Table:
     )
 
 
+def _csv_error_text(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text or "expected after" in text:
+        return (
+            f"a quote opened in this record is not closed properly ({text}); "
+            "check the quotes from this line on"
+        )
+    return text
+
+
 def _open_jsonl(path: Path, name: str) -> Table:
     size = max(1, path.stat().st_size)
+    encoding = detect_encoding(path, name)
     counter = _CountingReader(path.open("rb"))
-    stream = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig")
+    stream = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding)
     columns: list[str] = []
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -209,16 +291,24 @@ def _open_jsonl(path: Path, name: str) -> Table:
                 if not raw.strip():
                     continue
                 try:
-                    obj = json.loads(raw, parse_float=str)
+                    # Exact numbers: 0.1 stays 0.1 and 1.5e2 is 150 (no float rounding);
+                    # NaN and Infinity become Decimals that every parser refuses.
+                    obj = json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
                 except json.JSONDecodeError as exc:
                     yield number, {"__error__": f"not valid JSON ({exc.msg})"}
+                    continue
+                except ValueError:  # an integer longer than Python converts (4300 digits)
+                    yield number, {"__error__": "not valid JSON (a number with too many digits)"}
+                    continue
+                except RecursionError:
+                    yield number, {"__error__": "nested too deeply"}
                     continue
                 if not isinstance(obj, dict):
                     yield number, {"__error__": "each line must be a JSON object"}
                     continue
                 yield number, obj
         except UnicodeDecodeError as exc:
-            raise FileError(f"{name}: JSON Lines files must be UTF-8 ({exc})") from exc
+            raise FileError(f"{name}: not readable as {encoding} ({exc.reason})") from exc
         finally:
             stream.close()
 

@@ -28,14 +28,65 @@ def is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
+def _kind_of(raw: Any) -> str | None:
+    """Name a JSON value that no single cell can be (a flag, a list, an object)."""
+    if isinstance(raw, bool):
+        return "true/false"
+    if isinstance(raw, list | tuple):
+        return "a list"
+    if isinstance(raw, dict):
+        return "an object"
+    return None
+
+
+def _refuse_structure(raw: Any, expected: str) -> None:
+    kind = _kind_of(raw)
+    if kind is not None:
+        raise CellError(f"{kind} where {expected} is expected")
+
+
+# The most digits a number may have before its point; no field holds more, and
+# ``int()`` of ``1e999999`` would build a million digits.
+MAX_INTEGER_DIGITS = 20
+
+
+def _finite(number: Decimal, raw: Any) -> Decimal:
+    if not number.is_finite():
+        raise CellError(f"“{raw}” is not a number")
+    if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise CellError(f"“{raw}” is too large")
+    return number
+
+
+def number_text(raw: int | float | Decimal) -> str:
+    """Return a number's exact digits: ``50667.0`` and ``5.0667e4`` are ``50667``, never ``1E+5``.
+
+    A postal code or a phone number written as a JSON number (or an xlsx
+    number cell) is text with digits; a fraction keeps its digits (``12.50``).
+    """
+    if isinstance(raw, int):
+        return str(raw)
+    number = _finite(Decimal(repr(raw)) if isinstance(raw, float) else raw, raw)
+    if number == number.to_integral_value():
+        return str(int(number))
+    if number.adjusted() < -MAX_INTEGER_DIGITS:  # 1e-999999999 would be a gigabyte of zeros
+        raise CellError(f"“{raw}” has too many digits")
+    return format(number, "f")
+
+
 def text(raw: Any) -> str:
-    """Return the cell as stripped text (numbers from xlsx without a trailing ``.0``)."""
+    """Return the cell as stripped text; numbers as their exact digits (``number_text``).
+
+    A flag, list or object (JSON, or an xlsx TRUE) is refused: stored as text it
+    would read "True" or "[1, 2]".
+    """
     if type(raw) is str:
         return raw.strip()
     if raw is None:
         return ""
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
+    _refuse_structure(raw, "text")
+    if isinstance(raw, int | float | Decimal):
+        return number_text(raw)
     return str(raw).strip()
 
 
@@ -52,18 +103,18 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
     if type(raw) is str:
         value = raw.strip()
         if value.isdigit():
-            return Decimal(value)
-    elif isinstance(raw, bool):
-        raise CellError("not an amount")
+            return _finite(Decimal(value), raw)
+    else:
+        _refuse_structure(raw, "a number")
     if isinstance(raw, int):
-        return Decimal(raw)
+        return _finite(Decimal(raw), raw)
     if isinstance(raw, float):
-        return Decimal(repr(raw))
-    if isinstance(raw, Decimal):
-        return raw
+        return _finite(Decimal(repr(raw)), raw)
+    if isinstance(raw, Decimal):  # JSON numbers (``parse_float=Decimal``): exact
+        return _finite(raw, raw)
     value = str(raw).strip()
     if value.isdigit():
-        return Decimal(value)
+        return _finite(Decimal(value), raw)
     if decimal_comma and value.count(",") == 1 and value.replace(",", "").isdigit():
         head, tail = value.split(",")
         if head and tail and (len(tail) != 3 or not head):
@@ -90,7 +141,7 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
     if parts.count(decimal_sep) > 1:
         raise CellError(f"“{raw}” is not an amount")
     try:
-        return Decimal(parts.replace(decimal_sep, "."))
+        return _finite(Decimal(parts.replace(decimal_sep, ".")), raw)
     except InvalidOperation as exc:
         raise CellError(f"“{raw}” is not an amount") from exc
 
@@ -113,6 +164,7 @@ def int_value(raw: Any, *, decimal_comma: bool) -> int:
 def bool_value(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
+    _refuse_structure(raw, "yes/no")
     word = text(raw).lower()
     if word in TRUE_WORDS:
         return True

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 
 from stammkunde.core.access import access_object
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.jobs import selectors as jobs_selectors
+from stammkunde.core.jobs.services import job_start_checked
 from stammkunde.core.roles import roles_of
-from stammkunde.customers.models import Customer
+from stammkunde.customers.selectors import customer_get
 
 from .access import require_import_role
 from .forms import ExportForm, ImportForm, WebhookSubscriptionForm
@@ -27,7 +29,7 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from .services import dedup, exports, imports, merge, webhooks
+from .services import background, dedup, exports, imports, merge, webhooks
 
 
 @login_required
@@ -51,7 +53,10 @@ def home_view(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            imports.import_job_enqueue(job)
+            try:
+                imports.import_job_enqueue(job, user=request.user)
+            except background.QueueUnavailable as exc:
+                messages.error(request, exc.message)
             return redirect("dataio:job", pk=job.pk)
     context = {
         "form": form,
@@ -66,10 +71,28 @@ def job_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One import: live progress while it runs (htmx polls the progress part), then the report."""
     require_import_role(request.user)
     job = access_object(ImportJob.objects.select_related("source"), request.user, pk=pk)
-    context = {"job": job, "progress": imports.import_job_progress(job)}
+    context = {
+        "job": job,
+        "progress": imports.import_job_progress(job),
+        "not_sent": background.import_not_sent(job),
+    }
     if getattr(request, "htmx", False):
         return render(request, "dataio/_job_status.html", context)
     return render(request, "dataio/job.html", context)
+
+
+@login_required
+@require_POST
+def job_start_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start an import again whose job never reached the job queue (the broker was down)."""
+    require_import_role(request.user)
+    job = access_object(ImportJob.objects.all(), request.user, pk=pk)
+    if background.import_not_sent(job):
+        try:
+            imports.import_job_enqueue(job, user=request.user)
+        except background.QueueUnavailable as exc:
+            messages.error(request, exc.message)
+    return redirect("dataio:job", pk=job.pk)
 
 
 @login_required
@@ -92,15 +115,30 @@ def duplicates_view(request: HttpRequest) -> HttpResponse:
     """Candidate pairs of duplicate customers, best score first; POST starts a scan."""
     require_import_role(request.user)
     if request.method == "POST":
-        count = dedup.duplicates_scan()
-        messages.success(request, _("%(count)s possible duplicates found.") % {"count": count})
+        try:
+            job_start_checked(kind="dataio.duplicates_scan", user=request.user)
+        except ApplicationError as exc:
+            messages.error(request, _(exc.message))
+        else:
+            messages.success(
+                request, _("The duplicate search runs in the background; the list updates here.")
+            )
         return redirect("dataio:duplicates")
+    scan = jobs_selectors.job_latest(kind="dataio.duplicates_scan")
+    running = scan is not None and scan.status in scan.ACTIVE
+    context = {
+        "scan": scan,
+        "scan_running": running,
+        "scan_progress": jobs_selectors.job_progress(scan) if running and scan else None,
+    }
+    if request.headers.get("HX-Request") and request.GET.get("part") == "scan":
+        return render(request, "dataio/_duplicates_scan.html", context)
     pairs = (
         DuplicatePair.objects.visible_to(request.user)
         .filter(status=DuplicatePair.Status.OPEN)
         .select_related("customer_a", "customer_b")[:200]
     )
-    return render(request, "dataio/duplicates.html", {"pairs": pairs})
+    return render(request, "dataio/duplicates.html", {"pairs": pairs, **context})
 
 
 @login_required
@@ -113,9 +151,9 @@ def merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     keep_id = request.POST.get("keep") or request.GET.get("keep") or str(pair.customer_a_id)
     if keep_id not in {str(pair.customer_a_id), str(pair.customer_b_id)}:
         raise Http404("Not found")
-    keep = access_object(Customer.objects.all(), request.user, pk=keep_id)
+    keep = customer_get(user=request.user, pk=keep_id)
     remove_id = pair.customer_b_id if keep.pk == pair.customer_a_id else pair.customer_a_id
-    remove = access_object(Customer.objects.all(), request.user, pk=remove_id)
+    remove = customer_get(user=request.user, pk=remove_id)
     if request.method == "POST" and request.POST.get("action") == "dismiss":
         dedup.duplicate_dismiss(pair=pair)
         messages.success(request, _("Marked as not a duplicate."))
@@ -150,6 +188,9 @@ def exports_view(request: HttpRequest) -> HttpResponse:
                 file_format=form.cleaned_data["file_format"],
                 filters=form.filters(),
             )
+        except background.QueueUnavailable as exc:
+            messages.error(request, exc.message)
+            return redirect("dataio:exports")
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -157,14 +198,35 @@ def exports_view(request: HttpRequest) -> HttpResponse:
                 return redirect("dataio:export_download", pk=job.pk)
             messages.success(request, _("The export runs in the background; it appears below."))
             return redirect("dataio:exports")
-    jobs = ExportJob.objects.visible_to(request.user)[:20]
+    jobs = list(ExportJob.objects.visible_to(request.user)[:20])
+    for job in jobs:
+        job.not_sent = background.export_not_sent(job)  # type: ignore[attr-defined]
     return render(request, "dataio/exports.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+@require_POST
+def export_start_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start an export again whose job never reached the job queue (the broker was down)."""
+    job = access_object(ExportJob.objects.all(), request.user, pk=pk)
+    if background.export_not_sent(job):
+        try:
+            background.export_start(job, user=request.user)
+        except background.QueueUnavailable as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The export runs in the background; it appears below."))
+    return redirect("dataio:exports")
 
 
 @login_required
 def export_download_view(request: HttpRequest, pk: int) -> FileResponse:
     job = access_object(ExportJob.objects.all(), request.user, pk=pk)
-    if job.status != ExportJob.Status.DONE or not Path(job.file_path).exists():
+    if (
+        job.status != ExportJob.Status.DONE
+        or not job.file_path
+        or not Path(job.file_path).is_file()
+    ):
         raise Http404("Not ready")
     return FileResponse(
         Path(job.file_path).open("rb"), as_attachment=True, filename=Path(job.file_path).name
@@ -180,7 +242,8 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
         try:
             webhooks.webhook_subscription_create(actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            for field, errors in (exc.field_errors or {"__all__": [exc.message]}).items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Webhook subscription added."))
             return redirect("dataio:webhooks")

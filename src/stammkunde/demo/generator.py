@@ -41,6 +41,7 @@ from stammkunde.customers.models import (
     Interaction,
     PhoneNumber,
 )
+from stammkunde.customers.normalize import search_text
 
 from .models import CustomerTruth
 from .names import CATALOGUE, CITIES, COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, STREETS
@@ -315,7 +316,7 @@ def _chunk(
                 fn,
                 ln,
                 cn,
-                " ".join(p for p in (ln, fn, cn) if p).lower(),
+                search_text(ln, fn, cn),
                 "en" if (c % 17 == 0) else "de",
                 "email",
                 "",

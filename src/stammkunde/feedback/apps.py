@@ -8,6 +8,7 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Feedback")
 
     def ready(self) -> None:
+        from stammkunde.core.hooks import hook_register
         from stammkunde.core.navigation import (
             CustomerPanel,
             NavItem,
@@ -16,7 +17,14 @@ class FeedbackConfig(AppConfig):
         )
         from stammkunde.core.roles import is_internal
 
-        from . import selectors
+        from . import selectors, services
+
+        # Solving a ticket invites to the CSAT survey at once (triggers without a delay).
+        hook_register("ticket_solved", services.invitation_for_solved_ticket)
+        # The ticket page shows whether a survey is planned, sent or answered.
+        hook_register("ticket_survey_state", selectors.ticket_survey_state_fill)
+        # A survey mail counts as sent once the relay accepted it (the channels outbox).
+        hook_register("outbox_sent", services.invitation_mark_sent)
 
         register_nav(
             NavItem(

@@ -1,4 +1,7 @@
-"""plotly figures of the report; the page loads plotly's offline bundle once (no CDN)."""
+"""plotly figures of the report; the page loads plotly's offline bundle once (no CDN).
+
+Each figure is a JSON data block drawn by ``static/js/charts.js`` (no inline script).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,40 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from django.utils.formats import get_format
+
+from stammkunde.core.charts import figure_html
+
+from .analysis import CES_RANGE
 
 TITLES = {"nps": "NPS", "csat": "CSAT (% 4–5)", "ces": "CES (1–7)"}
 
+#: The y axis of each metric spans its whole scale, so charts of different periods,
+#: surveys or splits compare at a glance and a few answers never stretch the axis
+#: (an autoscaled CES chart ran from −20 to 30 on a scale of 1 to 7).
+Y_RANGES: dict[str, tuple[float, float]] = {
+    "nps": (-100.0, 100.0),  # promoters minus detractors, in points
+    "csat": (0.0, 100.0),  # share of 4 and 5 answers, in percent
+    "ces": (float(CES_RANGE[0]), float(CES_RANGE[1])),  # mean answer on the 1..7 scale
+}
+#: Hover text: the count is an integer with the locale's thousands separator.
+_COUNT = "n=%{customdata:,d}"
 
-def _html(fig: go.Figure, div_id: str) -> str:
-    fig.update_layout(height=320, margin={"l": 40, "r": 10, "t": 40, "b": 40})
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id)
+
+def _separators() -> str:
+    """Return plotly's ``separators`` (decimal, then thousands) for the active language."""
+    return f"{get_format('DECIMAL_SEPARATOR')}{get_format('THOUSAND_SEPARATOR')}"
+
+
+def _html(fig: go.Figure, div_id: str, metric: str) -> str:
+    low, high = Y_RANGES[metric]
+    fig.update_layout(
+        height=320,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        separators=_separators(),
+    )
+    fig.update_yaxes(range=[low, high], autorange=False, fixedrange=True)
+    return figure_html(fig, div_id=div_id, config={"responsive": True})
 
 
 def _series(frame: pd.DataFrame, metric: str) -> go.Figure:
@@ -36,8 +66,8 @@ def _series(frame: pd.DataFrame, metric: str) -> go.Figure:
                 y=frame["value"],
                 mode="lines+markers",
                 name=TITLES[metric],
-                customdata=frame["n"],
-                hovertemplate="%{x|%Y-%m}: %{y:.1f} (n=%{customdata})<extra></extra>",
+                customdata=frame["n"].astype(int),
+                hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1f}} ({_COUNT})<extra></extra>",
             )
         )
     fig.update_layout(title=TITLES[metric], showlegend=False)
@@ -57,8 +87,8 @@ def _bars(frame: pd.DataFrame, metric: str, by: str) -> go.Figure:
                     "array": (frame["high"] - frame["value"]).fillna(0),
                     "arrayminus": (frame["value"] - frame["low"]).fillna(0),
                 },
-                customdata=frame["n"],
-                hovertemplate="%{x}: %{y:.1f} (n=%{customdata})<extra></extra>",
+                customdata=frame["n"].astype(int),
+                hovertemplate=f"%{{x}}: %{{y:.1f}} ({_COUNT})<extra></extra>",
             )
         )
     fig.update_layout(title=f"{TITLES[metric]} / {by}")
@@ -67,7 +97,7 @@ def _bars(frame: pd.DataFrame, metric: str, by: str) -> go.Figure:
 
 def report_charts(report: dict[str, Any], *, by: str) -> list[str]:
     """Return the chart snippets (HTML divs) for the report page."""
-    out = [_html(_series(report["monthly"][m], m), f"chart-{m}") for m in TITLES]
+    out = [_html(_series(report["monthly"][m], m), f"chart-{m}", m) for m in TITLES]
     if by:
-        out += [_html(_bars(report["split"][m], m, by), f"chart-{m}-by") for m in TITLES]
+        out += [_html(_bars(report["split"][m], m, by), f"chart-{m}-by", m) for m in TITLES]
     return out

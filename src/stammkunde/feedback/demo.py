@@ -11,6 +11,7 @@ known labels (``PLANTED``). Everything is written with set-based inserts.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -319,12 +320,14 @@ def _write(
         lang = languages.get(cid) or "de"
         inv_id = ids[Invitation]
         ids[Invitation] += 1
+        # The live trigger's key for a ticket: solving it again invites nobody twice.
+        dedupe = f"ticket:{plan['ticket']}" if plan["ticket"] else f"demo:{inv_id}"
         answered = rng.random() < 0.5 - 0.3 * r
         answered_at = at + timedelta(hours=float(rng.uniform(1, 72))) if answered else None
         if answered_at is not None and answered_at > end:
             answered_at = None
         inv_rows.append(
-            (inv_id, cid, version.pk, rng.bytes(16).hex(), f"demo:{inv_id}", lang, "email",
+            (inv_id, cid, version.pk, secrets.token_urlsafe(24), dedupe, lang, "email",
              "", plan["ticket"], value_classes.get(cid) or "", at, at + timedelta(days=14), at,
              answered_at)
         )  # fmt: skip

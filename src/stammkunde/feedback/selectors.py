@@ -10,6 +10,8 @@ import pandas as pd
 from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, access_object
 from stammkunde.core.roles import is_internal
@@ -18,7 +20,7 @@ from . import analysis
 from .models import Answer, Invitation, QuestionType, Response, Survey, SurveyVersion
 from .sentiment import sentiment_score
 from .themes import Theme, ThemeModel
-from .tokens import key_from_token
+from .tokens import key_from_token, survey_url
 
 #: Dimensions the report can split by (label keys; the frame has one column each).
 DIMENSIONS = ("channel", "queue", "agent", "product", "category", "phase", "value_class", "survey")
@@ -29,9 +31,31 @@ def survey_list(*, user: User) -> QuerySet[Survey]:
     return (
         Survey.objects.visible_to(user)
         .select_related("current_version")
-        .annotate(n_responses=Count("versions__responses", distinct=True))
+        .annotate(
+            n_responses=Count("versions__responses", distinct=True),
+            n_invitations=Count("versions__invitations", distinct=True),
+        )
+        .prefetch_related("triggers")
         .order_by("name")
     )
+
+
+def survey_invitations(*, survey: Survey, limit: int = 25) -> list[Invitation]:
+    """The latest invitations of a survey with their public link (``link``) for staff.
+
+    The link is the customer's personal page; staff open it to check what the
+    customer sees or hand it over by phone.
+    """
+    rows = list(
+        Invitation.objects.filter(version__survey=survey)
+        .select_related("customer", "source_ticket", "version")
+        .prefetch_related("responses")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    for invitation in rows:
+        invitation.link = survey_url(invitation.key)  # type: ignore[attr-defined]
+        invitation.response = next(iter(invitation.responses.all()), None)  # type: ignore[attr-defined]
+    return rows
 
 
 def survey_get(*, user: User, pk: Any) -> Survey:
@@ -82,6 +106,90 @@ def customer_feedback_context(customer: Any, user: User) -> dict[str, Any]:
         .order_by("-submitted_at")[:5]
     )
     return {"responses": responses}
+
+
+def ticket_survey_state_fill(*, ticket: Any, found: dict[str, Any]) -> None:
+    """Say on the ticket page what the survey rules do for it (``ticket_survey_state`` hook).
+
+    ``found["survey"]`` becomes a dict with ``state`` (answered, sent, queued,
+    planned, waiting or refused), a German/English ``text`` and, where there is
+    one, the ``invitation`` and its ``response``. Nothing is set when no survey
+    rule looks at solved tickets.
+    """
+    from .services import InvitationSuppressed, invitation_refusal_check, ticket_solved_triggers
+
+    invitation = (
+        Invitation.objects.filter(source_ticket_id=ticket.pk)
+        .select_related("version__survey")
+        .order_by("-created_at")
+        .first()
+    )
+    if invitation is not None:
+        response = invitation.responses.order_by("-submitted_at").first()
+        survey = invitation.version.survey.name
+        if response is not None or invitation.answered_at is not None:
+            state, text = "answered", _("Survey “%(s)s” answered") % {"s": survey}
+        elif invitation.sent_at is not None:
+            state = "sent"
+            text = _("Survey “%(s)s” sent on %(d)s") % {
+                "s": survey,
+                "d": date_format(timezone.localtime(invitation.sent_at), "SHORT_DATETIME_FORMAT"),
+            }
+        else:
+            state, text = "queued", _("Survey “%(s)s” is being sent") % {"s": survey}
+        found["survey"] = {
+            "state": state,
+            "text": text,
+            "invitation": invitation,
+            "response": response,
+        }
+        return
+    trigger = ticket_solved_triggers().order_by("delay_days", "id").first()
+    if trigger is None:
+        return
+    survey = trigger.survey.name
+    if ticket.solved_at is None:
+        if trigger.delay_days:
+            text = _("Survey “%(s)s” planned: %(n)d day(s) after the ticket is solved") % {
+                "s": survey,
+                "n": trigger.delay_days,
+            }
+        else:
+            text = _("Survey “%(s)s” planned: sent when the ticket is solved") % {"s": survey}
+        found["survey"] = {"state": "waiting", "text": text}
+        return
+    due = ticket.solved_at + timedelta(days=trigger.delay_days)
+    if due > timezone.now():
+        found["survey"] = {
+            "state": "planned",
+            "text": _("Survey “%(s)s” planned for %(d)s (the survey job runs every hour)")
+            % {"s": survey, "d": date_format(timezone.localtime(due), "SHORT_DATETIME_FORMAT")},
+        }
+        return
+    if ticket.customer is None:
+        reason = _("the ticket has no customer")
+    else:
+        try:
+            invitation_refusal_check(
+                survey=trigger.survey,
+                customer=ticket.customer,
+                dedupe_key=f"ticket:{ticket.pk}",
+                gap=trigger.min_gap_days,
+                now=timezone.now(),
+            )
+        except InvitationSuppressed as exc:
+            reason = exc.message
+        else:
+            reason = _("waiting for the next run of the survey job (every hour)")
+            found["survey"] = {
+                "state": "planned",
+                "text": _("Survey “%(s)s” planned: %(r)s") % {"s": survey, "r": reason},
+            }
+            return
+    found["survey"] = {
+        "state": "refused",
+        "text": _("No survey “%(s)s”: %(r)s") % {"s": survey, "r": reason},
+    }
 
 
 # --------------------------------------------------------------------- report
@@ -186,7 +294,13 @@ def feedback_report(
         "n": len(frame),
         "overall": {
             m: (
-                analysis.Estimate(**df.iloc[0][["value", "low", "high", "n"]].to_dict())
+                # A row of a float frame: n comes back as 373.0 and would show as "373,0".
+                analysis.Estimate(
+                    value=float(df["value"].iat[0]),
+                    low=float(df["low"].iat[0]),
+                    high=float(df["high"].iat[0]),
+                    n=int(df["n"].iat[0]),
+                )
                 if len(df)
                 else analysis.EMPTY
             )
@@ -298,3 +412,15 @@ def _negative_ticket_messages(*, start: datetime, end: datetime) -> pd.Series:
 def text_sentiment(text: str) -> float:
     """The sentiment score of one text (the lexicon scorer; see feedback.sentiment)."""
     return sentiment_score(text)
+
+
+def customer_data_export(customer: Any) -> dict[str, Any]:
+    """Survey invitations, responses and answers of ``customer`` (Art. 15)."""
+    from stammkunde.core.personal import rows
+
+    responses = Response.objects.filter(customer=customer)
+    return {
+        "survey_invitations": rows(Invitation.objects.filter(customer=customer)),
+        "survey_responses": rows(responses),
+        "survey_answers": rows(Answer.objects.filter(response__in=responses.values("id"))),
+    }

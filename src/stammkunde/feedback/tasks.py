@@ -1,13 +1,20 @@
-"""Celery tasks: thin wrappers around the services."""
+"""Job kinds of the feedback app: thin wrappers around the services."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from django.utils.translation import gettext_lazy as _
+
+from stammkunde.core.jobs.registry import Every, JobContext, job_kind
 
 from . import services
 
 
-@shared_task(name="feedback.run_triggers")
-def feedback_run_triggers() -> dict[str, int]:
-    """Evaluate the survey triggers (schedule hourly or daily with Celery beat)."""
+@job_kind(
+    "feedback.run_triggers",
+    label=_("Survey triggers"),
+    description=_("Sends the survey invitations whose trigger fired."),
+    schedule=Every(hours=1),
+)
+def feedback_run_triggers(ctx: JobContext) -> dict[str, int]:
+    """Evaluate the survey triggers."""
     return services.triggers_run()

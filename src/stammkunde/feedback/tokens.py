@@ -1,8 +1,9 @@
 """The personal survey link: the invitation's random key, signed with django.core.signing.
 
-The key is 24 random bytes (192 bits) (unguessable on its own); the signature makes a
-changed link fail *before* any database lookup, so that a tampered link
-reveals nothing, not even whether an invitation exists.
+The key is 24 random bytes (192 bits) from ``secrets``, 32 URL-safe characters, for live
+and demo invitations alike (unguessable on its own); the signature makes a changed link
+fail *before* any database lookup, so that a tampered link reveals nothing, not even
+whether an invitation exists. A link answers once (``services.response_submit``).
 """
 
 from __future__ import annotations

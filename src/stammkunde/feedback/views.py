@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from stammkunde.core.access import access_object
+from stammkunde.core.audit import audit_read
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import ADMIN, AGENT, MARKETING, TEAM_LEAD, has_role, is_internal
 from stammkunde.customers.models import Customer
@@ -128,6 +129,8 @@ def survey_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     _internal(request)
     survey = selectors.survey_get(user=request.user, pk=pk)
+    invitations = selectors.survey_invitations(survey=survey)
+    audit_read(request, [i.customer_id for i in invitations])  # the list names customers
     return render(
         request,
         "feedback/survey_detail.html",
@@ -136,6 +139,7 @@ def survey_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "draft": selectors.survey_draft(survey),
             "versions": survey.versions.prefetch_related("questions").order_by("-number"),
             "triggers": survey.triggers.all(),
+            "invitations": invitations,
             "trigger_form": TriggerForm(),
             "can_build": may_build(request.user),
             "can_enter": has_role(request.user, *PHONE_ROLES),
@@ -317,18 +321,23 @@ def answer_view(request: HttpRequest, token: str) -> HttpResponse:
         if state == "expired":
             return _state_page(request, state, invitation, 410)
         if state == "used":
+            if request.method == "POST":
+                # Answered once already: this submit is refused, the first answers stay.
+                return _state_page(request, "answered", invitation, 409)
             return _state_page(request, state, invitation, 200)
         assert invitation is not None
         version = invitation.version
         form = AnswerForm(request.POST or None, version=version, language=language)
         if request.method == "POST" and form.is_valid():
             try:
-                services.response_submit(answers=form.answers(), invitation=invitation)
+                result = services.response_submit(answers=form.answers(), invitation=invitation)
             except ApplicationError as exc:
                 if exc.code == "expired":
                     return _state_page(request, "expired", invitation, 410)
                 apply_errors(form, exc)
             else:
+                if not result.created:  # a twin submit committed first
+                    return _state_page(request, "answered", invitation, 409)
                 return redirect("feedback:answer", token=token)
         response = render(
             request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
@@ -71,3 +72,15 @@ def article_usage_counts(*, article_ids: list[int]) -> dict[int, int]:
         .values_list("pk", "n")
     )
     return dict(rows)
+
+
+def article_ids_visible(*, user: User, ids: Iterable[int]) -> list[int]:
+    """Return those of ``ids`` that are articles ``user`` may read (a ticket records only these)."""
+    return list(
+        Article.objects.visible_to(user).filter(pk__in=list(ids)).values_list("pk", flat=True)
+    )
+
+
+def article_title_exists(*, title: str) -> bool:
+    """Whether an article with this title exists (the demo creates each article once)."""
+    return Article.objects.filter(title=title).exists()

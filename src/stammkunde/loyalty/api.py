@@ -248,8 +248,13 @@ class LoyaltyAccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             pk=self.kwargs["pk"],
         )
 
-    @extend_schema(responses={200: AccountSerializer})
-    @action(detail=False, methods=["get"], url_path=r"card/(?P<card_number>[^/]+)")
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("card_number", str, OpenApiParameter.PATH, pattern="^[0-9]{1,32}$")
+        ],
+        responses={200: AccountSerializer},
+    )
+    @action(detail=False, methods=["get"], url_path=r"card/(?P<card_number>[0-9]{1,32})")
     def card(self, request: Request, card_number: str) -> Response:
         """Find an account by the number on the card (Luhn-checked)."""
         if not luhn_valid(card_number):
@@ -333,7 +338,7 @@ class LoyaltyAccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=CommitInput, parameters=[IDEMPOTENCY_HEADER])
     @action(detail=True, methods=["post"])
     def commit(self, request: Request, pk: str) -> Response:
-        """Phase two: book the quote once per idempotency key."""
+        """Phase two: book the quote, once (another key for a booked quote: 409 quote_used)."""
         account = self._account()
         v = _valid(CommitInput, request)
         r = services.checkout_commit(

@@ -17,7 +17,8 @@ class LoyaltyConfig(AppConfig):
         )
         from stammkunde.core.roles import is_internal
 
-        from .selectors import customer_loyalty_context
+        from . import services
+        from .selectors import customer_loyalty_context, goodwill_payouts_fill
         from .services import (
             goodwill_grant_pay_out,
             points_accrue_for_order,
@@ -27,8 +28,12 @@ class LoyaltyConfig(AppConfig):
         # An order earns points, a return takes them back (both skip non-members).
         hook_register("order_created", points_accrue_for_order)
         hook_register("return_created", points_reverse_for_return)
+        hook_register("orders_created", services.points_accrue_for_orders)  # bulk (imports)
+        hook_register("returns_created", services.points_reverse_for_returns)
         # A ticket's goodwill of kind points or voucher is paid out here.
         hook_register("goodwill_granted", goodwill_grant_pay_out)
+        # Pages that list goodwill show the voucher code and status from here.
+        hook_register("goodwill_payouts", goodwill_payouts_fill)
         register_customer_panel(
             CustomerPanel(
                 key="loyalty",

@@ -404,6 +404,40 @@ class VoucherRedemption(models.Model):
         return f"{self.voucher_id}: {self.discount}"
 
 
+class CheckoutBooking(models.Model):
+    """A booked checkout quote: each quote books once, whatever idempotency key comes with it.
+
+    ``quote_id`` is the random id inside the signed quote; its unique constraint is
+    the backstop for the account row lock that serialises commits. The stored
+    figures are what a replay with the same key answers.
+    """
+
+    quote_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.CharField(max_length=120)
+    points = models.PositiveIntegerField(default=0)
+    points_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    voucher_discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    balance_after = models.IntegerField(default=0)
+    reference = models.CharField(_("order reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField()
+
+    objects = InternalOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("booked checkout")
+        verbose_name_plural = _("booked checkouts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="checkout_idempotency_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.quote_id}"
+
+
 class StampCardDefinition(models.Model):
     """n stamps for services (products marked as service) earn a growing reward."""
 

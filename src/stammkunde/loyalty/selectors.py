@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from stammkunde.commerce.models import Order, Product
 from stammkunde.core.access import User
@@ -62,6 +63,32 @@ def vouchers_of(*, customer: Customer) -> list[Voucher]:
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=now))
         .order_by("-created_at")[:20]
     )
+
+
+def goodwill_payouts_fill(*, grants: Any, found: dict[int, dict[str, Any]]) -> None:
+    """Fill ``found`` with the voucher each goodwill grant issued (``goodwill_payouts`` hook).
+
+    A goodwill voucher carries the issue key ``goodwill:<grant id>``; its status is
+    *redeemed* once used up, *expired* past its end date, otherwise *issued*.
+    """
+    ids = [g.pk for g in grants if g.kind == "voucher"]
+    if not ids:
+        return
+    now = timezone.now()
+    for voucher in Voucher.objects.filter(issue_key__in=[f"goodwill:{pk}" for pk in ids]):
+        if voucher.uses >= voucher.max_uses:
+            status, label = "redeemed", _("redeemed")
+        elif voucher.valid_until is not None and voucher.valid_until < now:
+            status, label = "expired", _("expired")
+        else:
+            status, label = "issued", _("issued")
+        grant_id = int(str(voucher.issue_key).split(":", 1)[1])
+        found[grant_id] = {
+            "code": voucher.code,
+            "status": status,
+            "status_label": label,
+            "valid_until": voucher.valid_until,
+        }
 
 
 def _account_view(account: LoyaltyAccount) -> dict[str, Any]:
@@ -210,3 +237,36 @@ def loyalty_report(*, user: User, program: LoyaltyProgram | None = None) -> Loya
         vouchers_used=vouchers["used"],
         shortfall_points=shortfall,
     )
+
+
+def customer_data_export(customer: Customer) -> dict[str, Any]:
+    """Loyalty accounts, the points ledger, vouchers, redemptions, stamp cards (Art. 15)."""
+    from stammkunde.core.personal import rows
+
+    from .models import Referral, VoucherRedemption
+
+    accounts = LoyaltyAccount.objects.filter(customer=customer)
+    ids = accounts.values("id")
+    return {
+        "loyalty_accounts": rows(accounts),
+        "points_ledger": rows(PointsEntry.objects.filter(account__in=ids)),
+        "stamp_cards": rows(StampCard.objects.filter(account__in=ids)),
+        "referrals": rows(Referral.objects.filter(Q(referrer__in=ids) | Q(referee__in=ids))),
+        "vouchers": rows(Voucher.objects.filter(customer=customer)),
+        "voucher_redemptions": rows(VoucherRedemption.objects.filter(customer=customer)),
+    }
+
+
+def customer_data_kept(customer: Customer) -> dict[str, int]:
+    """Ledger rows an erasure keeps (pseudonymous) so that the programme's sums stay right."""
+    return {
+        "points_ledger": PointsEntry.objects.filter(account__customer=customer).count(),
+    }
+
+
+def referral_code_of(*, customer_id: int) -> str:
+    """The referral code of the customer's loyalty account, or "" when they have none."""
+    code = LoyaltyAccount.objects.filter(customer_id=customer_id).values_list(
+        "referral_code", flat=True
+    )
+    return code.first() or ""

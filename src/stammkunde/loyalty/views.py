@@ -87,6 +87,7 @@ def goodwill_view(request: HttpRequest, customer_pk: int) -> HttpResponse:
                 value=v["amount"],
                 reason=v["reason"],
                 ticket_id=v["ticket_id"],
+                idempotency_key=v["idempotency_key"],
             )
             messages.success(request, _("Voucher %(code)s issued.") % {"code": voucher.code})
     except ApplicationError as exc:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from stammkunde.commerce.models import Order, OrderLine
 from stammkunde.core.api import RolePermissions
+from stammkunde.core.audit import ReadAuditMixin
 from stammkunde.core.errors import ApplicationError
 from stammkunde.customers.models import Channel, Customer
 
@@ -33,10 +34,10 @@ from .models import (
 
 class TicketSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
-    category = serializers.CharField(source="category.name", default=None)
+    category = serializers.CharField(source="category.name", default=None, allow_null=True)
     queue = serializers.CharField(source="queue.name")
-    assignee = serializers.CharField(source="assignee.username", default=None)
-    root_cause = serializers.CharField(source="root_cause.name", default=None)
+    assignee = serializers.CharField(source="assignee.username", default=None, allow_null=True)
+    root_cause = serializers.CharField(source="root_cause.name", default=None, allow_null=True)
 
     class Meta:
         model = Ticket
@@ -114,7 +115,7 @@ class TicketPatchSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None)
+    author = serializers.CharField(source="author.username", default=None, allow_null=True)
 
     class Meta:
         model = Message
@@ -166,8 +167,12 @@ def _lookup(queryset: Any, pk: int | None, field: str) -> Any:
         ]
     )
 )
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(
+    ReadAuditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Tickets visible to the caller (a partner agent: its partner's queues only)."""
+
+    audit_customer_attr = "customer_id"
 
     serializer_class = TicketSerializer
     permission_classes = [RolePermissions]
@@ -266,7 +271,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    # The whole conversation in one answer, as the schema documents it (no page wrapper).
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def messages(self, request: Request, pk: str | None = None) -> Response:
         """The conversation; POST adds a reply, a note or a customer message."""
         ticket = self._ticket()
@@ -293,7 +299,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         request={"multipart/form-data": AttachmentCreateSerializer},
         responses={201: AttachmentSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         """Files on the ticket; POST uploads one (size and type limits apply)."""
         ticket = self._ticket()

@@ -44,13 +44,15 @@ from .models import (
     Team,
     Ticket,
 )
-from .services.tickets import ticket_number_format
+from .services.ticket_state import ticket_number_format
 
 DEMO_USERS = (  # username, first, last, roles
     ("lena.lead", "Lena", "Lehmann", ["team_lead"]),
     ("tom.agent", "Tom", "Albers", ["agent"]),
     ("mia.agent", "Mia", "Arslan", ["agent"]),
     ("paul.callpro", "Paul", "Peters", ["partner_agent"]),
+    ("marie.marketing", "Marie", "Meyer", ["marketing"]),
+    ("ali.analyst", "Ali", "Aydin", ["analyst"]),
 )
 CATEGORIES = ("Lieferung", "Rechnung", "Defekt", "Retoure", "Werkstatttermin", "Produktberatung")
 ROOT_CAUSES = (

@@ -9,10 +9,12 @@ customer about the same order, or in the same category. See docs/service-desk.md
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 FCR_WINDOW = timedelta(days=7)
 
@@ -40,3 +42,26 @@ def later_contact_exists() -> Exists:
         .filter(Q(order_id=OuterRef("order_id")) | Q(category_id=OuterRef("category_id")))
         .exclude(pk=OuterRef("pk"))
     )
+
+
+def fcr_state(ticket: Any, *, now: datetime | None = None) -> dict[str, Any] | None:
+    """Return what the ticket page says about FCR: the flag, its reason, when it is final.
+
+    None while the ticket was never solved. A "yes" stays provisional until the
+    7-day window after solving has passed without a new contact.
+    """
+    if ticket.first_contact_resolved is None:
+        return None
+    now = now or timezone.now()
+    reason = ticket.get_fcr_reason_display() if ticket.fcr_reason else ""
+    if not reason:  # decided before the reason was kept
+        reason = (
+            _("solved at first contact")
+            if ticket.first_contact_resolved
+            else _("not solved at first contact")
+        )
+    final_on = None
+    if ticket.first_contact_resolved and ticket.solved_at is not None:
+        window_end = ticket.solved_at + FCR_WINDOW
+        final_on = window_end if window_end > now else None
+    return {"resolved": ticket.first_contact_resolved, "reason": reason, "final_on": final_on}

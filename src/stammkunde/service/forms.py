@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from stammkunde.customers.models import Channel
+from stammkunde.customers.picker import CustomerPickerField
+from stammkunde.customers.selectors import Channel
 
 from .models import Category, GoodwillGrant, Message, Priority, Queue, RootCause, Status, Ticket
 
@@ -43,8 +45,8 @@ class ReplyForm(forms.Form):
 
 class ChangeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    customer = forms.IntegerField(
-        label=_("customer id"), required=False, help_text=_("Link an unknown sender.")
+    customer = CustomerPickerField(
+        label=_("customer"), required=False, help_text=_("Link an unknown sender.")
     )
     status = forms.ChoiceField(label=_("status"), choices=Status.choices)
     assignee = forms.ModelChoiceField(
@@ -67,6 +69,9 @@ class ChangeForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["queue"].queryset = Queue.objects.visible_to(user)  # type: ignore[attr-defined]
+        self.fields["customer"].user = user  # type: ignore[attr-defined]
+        # The ticket page shows its customer; the picker only links another one (empty: keep).
+        self.initial.pop("customer", None)
         users = (
             get_user_model()
             .objects.filter(
@@ -86,6 +91,13 @@ class GoodwillForm(forms.Form):
         label=_("value (EUR)"), max_digits=10, decimal_places=2, min_value=0.01
     )
     reason = forms.CharField(label=_("reason"), max_length=300)
+    # A new key per rendered form: a double click or a resend grants once.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=120, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["idempotency_key"] = f"goodwill:{uuid.uuid4()}"
 
 
 class TicketCreateForm(forms.Form):
@@ -93,7 +105,11 @@ class TicketCreateForm(forms.Form):
     body = forms.CharField(
         label=_("message of the customer"), widget=forms.Textarea(attrs={"rows": 6})
     )
-    customer = forms.IntegerField(label=_("customer id"), required=False)
+    customer = CustomerPickerField(
+        label=_("customer"),
+        required=False,
+        help_text=_("Search by name, customer number, e-mail, phone or postcode."),
+    )
     sender_email = forms.EmailField(label=_("sender email"), required=False)
     type = forms.ChoiceField(
         label=_("type"), choices=Ticket.Type.choices, initial=Ticket.Type.INQUIRY
@@ -111,3 +127,4 @@ class TicketCreateForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["queue"].queryset = Queue.objects.visible_to(user)  # type: ignore[attr-defined]
+        self.fields["customer"].user = user  # type: ignore[attr-defined]

@@ -268,6 +268,14 @@ class Ticket(models.Model):
         INQUIRY = "inquiry", _("product inquiry")
         OTHER = "other", _("other")
 
+    class FcrReason(models.TextChoices):
+        """Why ``first_contact_resolved`` is what it is (set where it is decided)."""
+
+        ONE_CONTACT = "one_contact", _("solved after one customer contact")
+        SEVERAL_CONTACTS = "several_contacts", _("the customer wrote more than once")
+        REOPENED = "reopened", _("reopened after it was solved")
+        CONTACTED_AGAIN = "contacted_again", _("contacted again about the same matter")
+
     number = models.CharField(_("ticket number"), max_length=20, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
     customer = models.ForeignKey(
@@ -344,6 +352,9 @@ class Ticket(models.Model):
     resolution = models.TextField(_("resolution"), blank=True)
     first_contact_resolved = models.BooleanField(
         _("solved at first contact"), null=True, blank=True
+    )
+    fcr_reason = models.CharField(
+        _("reason for FCR"), max_length=20, choices=FcrReason.choices, blank=True
     )
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
@@ -530,6 +541,10 @@ class GoodwillGrant(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
+    # ``<ticket id>:<key of the rendered form>``: the same form sent twice grants once.
+    request_key = models.CharField(max_length=160, null=True, blank=True, unique=True)
+    # Which cumulative limit sent the request to a team lead, and what was left of it.
+    limit_note = models.CharField(_("limit"), max_length=300, blank=True)
 
     objects = GoodwillQuerySet.as_manager()
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from stammkunde.core.access import User, access_object
+from stammkunde.core.hooks import hook_run
 from stammkunde.core.navigation import customer_panels_for
-from stammkunde.customers.models import Customer
+from stammkunde.customers import selectors as customer_selectors
 
-from .fcr import later_contact_exists
+from .fcr import fcr_state, later_contact_exists
 from .models import (
     OPEN_STATUS_LIST,
     Attachment,
@@ -22,12 +23,16 @@ from .models import (
     Macro,
     Message,
     Notification,
+    Priority,
     Queue,
     ReplyTemplate,
     RootCause,
     Status,
     Ticket,
 )
+
+if TYPE_CHECKING:
+    from stammkunde.customers.models import Customer
 
 INBOX_VIEWS = ("mine", "my_queues", "unassigned", "breaching", "waiting", "open", "all")
 BREACHING_WINDOW = timedelta(hours=4)
@@ -78,7 +83,7 @@ def inbox_list(
             qs = qs.filter(
                 Q(subject__icontains=q)
                 | Q(sender_email__startswith=q.lower())
-                | Q(customer__search_name__startswith=q.lower())
+                | Q(customer__search_name__startswith=customer_selectors.search_key(q))
             )
     if filters.queue:
         qs = qs.filter(queue_id=filters.queue)
@@ -152,8 +157,9 @@ def ticket_get(*, user: User, pk: Any, for_update: bool = False) -> Ticket:
 
 
 def ticket_messages(*, ticket: Ticket) -> list[Message]:
+    # "outbox": the delivery state of each outgoing message (channels), in the same query.
     return list(
-        ticket.messages.select_related("author")
+        ticket.messages.select_related("author", "outbox")
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
@@ -217,6 +223,29 @@ def customer_sidebar(
     }
 
 
+def goodwill_with_payouts(grants: list[GoodwillGrant]) -> list[GoodwillGrant]:
+    """Attach ``payout`` (voucher code and status, or None) to each grant.
+
+    The loyalty app issues the vouchers; it answers through the ``goodwill_payouts`` hook.
+    """
+    found: dict[int, dict[str, Any]] = {}
+    if grants:
+        hook_run("goodwill_payouts", grants=grants, found=found)
+    for grant in grants:
+        grant.payout = found.get(grant.pk)  # type: ignore[attr-defined]
+    return grants
+
+
+def ticket_survey_state(ticket: Ticket) -> dict[str, Any] | None:
+    """Whether a satisfaction survey is planned, sent or answered for ``ticket``.
+
+    The feedback app answers through the ``ticket_survey_state`` hook; None without it.
+    """
+    found: dict[str, Any] = {}
+    hook_run("ticket_survey_state", ticket=ticket, found=found)
+    return found.get("survey")
+
+
 def ticket_page_context(*, user: User, ticket: Ticket) -> dict[str, Any]:
     """Everything the ticket page shows, in a fixed number of queries."""
     from . import sla
@@ -225,7 +254,11 @@ def ticket_page_context(*, user: User, ticket: Ticket) -> dict[str, Any]:
     return {
         "ticket": ticket,
         "conversation": ticket_messages(ticket=ticket),
-        "goodwill": list(ticket.goodwill.select_related("requested_by", "decided_by")),
+        "goodwill": goodwill_with_payouts(
+            list(ticket.goodwill.select_related("requested_by", "decided_by"))
+        ),
+        "fcr": fcr_state(ticket),
+        "survey": ticket_survey_state(ticket),
         "sla": sla.sla_state(ticket),
         "sidebar": customer_sidebar(user=user, customer=ticket.customer, exclude_ticket=ticket.pk),
         "templates": sorted(
@@ -253,7 +286,13 @@ def customer_tickets_context(customer: Customer, user: User) -> dict[str, Any]:
         .filter(customer=customer)
         .aggregate(total=Count("id"), open=Count("id", filter=Q(status__in=_OPEN)))
     )
-    return {"tickets": tickets, "stats": stats}
+    goodwill = list(
+        GoodwillGrant.objects.visible_to(user)
+        .filter(customer=customer)
+        .select_related("ticket")
+        .order_by("-requested_at")[:10]
+    )
+    return {"tickets": tickets, "stats": stats, "goodwill": goodwill_with_payouts(goodwill)}
 
 
 def notifications_for(*, user: User, limit: int = 20) -> list[Notification]:
@@ -371,3 +410,197 @@ def article_usage_counts(*, article_ids: Iterable[int]) -> dict[int, int]:
     from stammkunde.knowledge.selectors import article_usage_counts as counts
 
     return counts(article_ids=list(article_ids))
+
+
+def customer_data_export(customer: Customer, *, emails: Iterable[str] = ()) -> dict[str, Any]:
+    """The service desk's data about ``customer`` (Art. 15): tickets with messages,
+    attachments (content in base64), goodwill; ``emails`` adds unmatched tickets
+    the person sent from one of their addresses."""
+    import base64
+
+    from stammkunde.core.personal import rows
+
+    tickets = Ticket.objects.filter(Q(customer=customer) | Q(sender_email__in=list(emails)))
+    ids = tickets.values("id")
+    attachments = rows(Attachment.objects.filter(ticket__in=ids))
+    for item in attachments:
+        found = Attachment.objects.get(pk=item["id"])
+        try:
+            with found.file.open("rb") as fh:
+                item["content_base64"] = base64.b64encode(fh.read()).decode("ascii")
+        except (OSError, ValueError):
+            item["content_base64"] = None
+    return {
+        "tickets": rows(tickets),
+        "ticket_messages": rows(Message.objects.filter(ticket__in=ids)),
+        "ticket_attachments": attachments,
+        "goodwill": rows(GoodwillGrant.objects.filter(ticket__in=ids)),
+    }
+
+
+# ------------------------------------------------------------------ reads for other apps
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def ticket_churn_signals(
+    *, until: datetime, customer_id_range: tuple[int, int] | None = None
+) -> QuerySet[Any]:
+    """Return one row per customer ticket up to ``until`` for the churn model.
+
+    Rows are ``(customer_id, created_at, complaint, sla_breached, reopened,
+    fcr_failed)`` with 0/1 flags, as a ``values_list`` queryset so that the
+    caller can stream it set-based (analytics reads it with COPY). What counts
+    as a complaint or a reopened ticket is decided here, next to the model:
+    a ticket that went from solved back to reopened keeps ``fcr_reason =
+    reopened`` for good (see ``services.ticket_state``).
+    """
+    qs = Ticket.objects.filter(customer__isnull=False, created_at__lte=until)
+    if customer_id_range is not None:
+        qs = qs.filter(customer_id__gte=customer_id_range[0], customer_id__lte=customer_id_range[1])
+    return qs.annotate(
+        complaint=_flag(Q(type__in=[Ticket.Type.COMPLAINT, Ticket.Type.CLAIM])),
+        sla_breached=_flag(
+            Q(first_response_breached=True)
+            | Q(next_response_breached=True)
+            | Q(resolution_breached=True)
+        ),
+        reopened=_flag(Q(fcr_reason=Ticket.FcrReason.REOPENED)),
+        fcr_failed=_flag(Q(first_contact_resolved=False)),
+    ).values_list(
+        "customer_id", "created_at", "complaint", "sla_breached", "reopened", "fcr_failed"
+    )
+
+
+def ticket_scorecard_rows(
+    *, user: User, since: datetime, partner_id: int | None = None
+) -> QuerySet[Any]:
+    """Return the tickets ``user`` may see created since ``since`` as partner-scorecard rows.
+
+    Each row (a dict) holds ``created_at``, ``partner_name`` (of the ticket's
+    queue; None for the own team) and the service desk's own reading of the
+    ticket: ``solved`` (solved or closed), ``reopened`` (reopened now or once
+    after it was solved), ``breached`` (any SLA time missed), ``has_sla`` (an
+    SLA policy applied) as 0/1, and ``first_contact_resolved`` (None while open).
+    """
+    qs = Ticket.objects.visible_to(user).filter(created_at__gte=since)
+    if partner_id is not None:
+        qs = qs.filter(queue__partner_id=partner_id)
+    return (
+        qs.order_by()
+        .annotate(
+            partner_name=F("queue__partner__name"),
+            solved=_flag(Q(status__in=[Status.SOLVED, Status.CLOSED])),
+            reopened=_flag(Q(status=Status.REOPENED) | Q(fcr_reason=Ticket.FcrReason.REOPENED)),
+            breached=_flag(
+                Q(first_response_breached=True)
+                | Q(next_response_breached=True)
+                | Q(resolution_breached=True)
+            ),
+            has_sla=_flag(Q(sla_policy__isnull=False)),
+        )
+        .values(
+            "created_at",
+            "partner_name",
+            "solved",
+            "reopened",
+            "breached",
+            "has_sla",
+            "first_contact_resolved",
+        )
+    )
+
+
+# --- reads for the channels and feedback apps -------------------------------------------
+
+# Choices other apps pass to service.services or compare with are part of the public face,
+# so that no other app imports service.models for them.
+MessageKind = Message.Kind
+MessageDirection = Message.Direction
+TicketType = Ticket.Type
+TicketPriority = Priority
+
+
+def ticket_current(*, pk: int | None = None, number: str = "") -> Ticket | None:
+    """The ticket by id or number, following merges to the ticket that lives on; or None.
+
+    A system read (no user): inbound mail threads onto a ticket by its ids or number.
+    """
+    if pk is not None:
+        ticket = Ticket.objects.filter(pk=pk).first()
+    elif number:
+        ticket = Ticket.objects.filter(number=number).first()
+    else:
+        return None
+    seen: set[int] = set()
+    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+    return ticket
+
+
+def queue_first(*, name: str = "", internal: bool = False) -> Queue | None:
+    """The queue called ``name``, else the oldest queue (``internal``: of no service partner)."""
+    queue = Queue.objects.filter(name=name).first() if name else None
+    if queue is None:
+        qs = Queue.objects.filter(partner__isnull=True) if internal else Queue.objects.all()
+        queue = qs.order_by("id").first()
+    return queue
+
+
+def tickets_solved_between(*, after: datetime, until: datetime) -> QuerySet[Ticket]:
+    """Customer tickets solved in (``after``, ``until``], oldest first, with their customer."""
+    return (
+        Ticket.objects.filter(
+            customer__isnull=False,
+            solved_at__isnull=False,
+            solved_at__gt=after,
+            solved_at__lte=until,
+        )
+        .select_related("customer")
+        .order_by("solved_at", "id")
+    )
+
+
+def ticket_ids_of_customer(*, customer_id: int) -> QuerySet[Any]:
+    """The ids of the customer's tickets, as a subquery (``values("id")``)."""
+    return Ticket.objects.filter(customer_id=customer_id).values("id")
+
+
+def public_replies_between(
+    *, since: datetime, until: datetime, channels: Iterable[str]
+) -> QuerySet[Message]:
+    """Public outbound messages (agent replies) on ``channels`` created in [since, until]."""
+    return Message.objects.filter(
+        kind=Message.Kind.PUBLIC,
+        direction=Message.Direction.OUTBOUND,
+        channel__in=list(channels),
+        created_at__gte=since,
+        created_at__lte=until,
+    ).select_related("ticket")
+
+
+def attachments_by_ids(*, ids: Iterable[int]) -> list[Attachment]:
+    """The attachments among ``ids``, oldest first (a system read: the outbox mails them)."""
+    return list(Attachment.objects.filter(pk__in=list(ids)).order_by("id"))
+
+
+def inbound_message_texts(*, since: datetime, limit: int) -> list[str]:
+    """Bodies of inbound (customer) messages since ``since``, newest first, at most ``limit``."""
+    return list(
+        Message.objects.filter(direction=Message.Direction.INBOUND, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("body", flat=True)[:limit]
+    )
+
+
+def inbound_message_bodies_by_customer(*, start: datetime, end: datetime) -> QuerySet[Any]:
+    """(customer id, body) of inbound messages on customer tickets in [start, end]."""
+    return Message.objects.filter(
+        direction=Message.Direction.INBOUND,
+        created_at__gte=start,
+        created_at__lte=end,
+        ticket__customer__isnull=False,
+    ).values_list("ticket__customer_id", "body")

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from stammkunde.core.audit import audit_read
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import ADMIN, TEAM_LEAD, has_role
 from stammkunde.customers.models import Customer
@@ -156,6 +157,7 @@ def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The ticket page with the customer 360 sidebar."""
     _need(request, "view_ticket")
     ticket = selectors.ticket_get(user=request.user, pk=pk)
+    audit_read(request, [ticket.customer_id])  # written in one insert after the response
     context = selectors.ticket_page_context(user=request.user, ticket=ticket)
     context.update(
         {
@@ -284,14 +286,24 @@ def goodwill_view(request: HttpRequest, ticket: Ticket) -> HttpResponse | None:
     if grant.status == GoodwillGrant.Status.GRANTED:
         messages.success(request, _("Goodwill granted."))
     else:
-        messages.success(request, _("Above your limit: a team lead has been asked."))
+        messages.warning(
+            request,
+            _("Above your limit: a team lead has been asked.")
+            + (f" {grant.limit_note}" if grant.limit_note else ""),
+        )
     return None
 
 
 @login_required
 @require_POST
 def goodwill_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """A team lead approves or rejects a goodwill request."""
+    """A team lead approves or rejects a goodwill request.
+
+    Anyone else is refused before the request is looked up: the answer (a redirect to
+    the ticket) would otherwise tell which ticket a goodwill id belongs to.
+    """
+    if not has_role(request.user, TEAM_LEAD, ADMIN):
+        raise PermissionDenied
     grant = selectors.goodwill_get(user=request.user, pk=pk)
     try:
         services.goodwill_decide(

@@ -10,7 +10,8 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -104,18 +105,9 @@ class ForecastViewSet(viewsets.ViewSet):
 
     permission_classes = [IsAuthenticated, IsPlanner]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("queue", str, required=True),
-            OpenApiParameter("channel", str),
-            OpenApiParameter(
-                "week", str, description="first day (YYYY-MM-DD); default next Monday"
-            ),
-            OpenApiParameter("days", int),
-        ]
-    )
+    @extend_schema(parameters=[ForecastQuerySerializer], responses={200: OpenApiTypes.OBJECT})
     def list(self, request: Request) -> Response:
-        params = ForecastQuerySerializer(data=request.query_params)
+        params = ForecastQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         queue = params.validated_data["queue"]
         start: date = params.validated_data["week"] or selectors.next_week_start()
@@ -170,14 +162,9 @@ class ScorecardViewSet(viewsets.ViewSet):
     permission_classes = [RolePermissions]
     queryset = PartnerContract.objects.none()
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("period", str, enum=["week", "month"]),
-            OpenApiParameter("since", str, description="first day (YYYY-MM-DD); default 12 weeks"),
-        ]
-    )
+    @extend_schema(parameters=[ScorecardQuerySerializer], responses={200: OpenApiTypes.OBJECT})
     def list(self, request: Request) -> Response:
-        params = ScorecardQuerySerializer(data=request.query_params)
+        params = ScorecardQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         period = params.validated_data["period"]
         cards = selectors.scorecards_get(

@@ -1,7 +1,8 @@
 """Plotly figures for the planning pages, rendered as HTML fragments without the library.
 
 The plotly.js bundle itself is served once, locally, by ``views.plotly_js``
-(never from a CDN); each fragment is a ``<div>`` plus a small inline script.
+(never from a CDN); each fragment is a ``<div>`` plus its figure as a JSON data block, drawn by
+``static/js/charts.js`` (no inline script: the Content-Security-Policy).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
+
+from stammkunde.core.charts import figure_html
 
 CONFIG = {"displaylogo": False, "responsive": True}
 LAYOUT: dict[str, Any] = {
@@ -22,7 +25,7 @@ LAYOUT: dict[str, Any] = {
 
 
 def _html(fig: go.Figure) -> str:
-    return fig.to_html(include_plotlyjs=False, full_html=False, config=CONFIG)
+    return figure_html(fig, config=CONFIG)
 
 
 def forecast_figure(check: Any) -> str:

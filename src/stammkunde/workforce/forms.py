@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from stammkunde.core.widgets import DateInput
+
 from .models import Channel
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -25,7 +27,7 @@ class CsvUploadForm(forms.Form):
 
 class RosterBlockForm(forms.Form):
     queue = forms.CharField(label=_("queue"), max_length=100)
-    day = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("date"), widget=DateInput())
     start = forms.TimeField(label=_("from"), widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(label=_("to"), widget=forms.TimeInput(attrs={"type": "time"}))
     agents = forms.IntegerField(label=_("planned agents"), min_value=0, max_value=100_000)
@@ -33,7 +35,7 @@ class RosterBlockForm(forms.Form):
 
 class ScenarioForm(forms.Form):
     queue = forms.ChoiceField(label=_("queue"))
-    start = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("from"), widget=DateInput())
     days = forms.IntegerField(label=_("days"), min_value=1, max_value=31, initial=3)
     uplift_percent = forms.DecimalField(
         label=_("extra contacts (%)"),

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.apps import apps
 from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from stammkunde.core.access import User, access_object
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import partner_id_of
+from stammkunde.service import selectors as service_selectors
 
 from .erlang import StaffingInputError, scheduled_agents, workload_agents
 from .forecast import LOCAL_TZ, ContactForecaster, Event, wape
@@ -486,73 +486,42 @@ def contract_get(*, user: User, partner_id: int) -> PartnerContract:
     )
 
 
-def _ticket_model() -> Any:
-    # The service desk is built in parallel; read it only if it exists.
-    if not apps.is_installed("stammkunde.service"):
-        return None
-    try:
-        return apps.get_model("service", "Ticket")
-    except LookupError:
-        return None
-
-
 def ticket_records(*, user: User, since: datetime) -> pd.DataFrame:
-    """Scorecard records from service-desk tickets, or an empty frame without a Ticket model.
+    """Scorecard records from service-desk tickets: one contact of weight 1 per ticket.
 
-    ``group`` is the queue's partner name (empty for the own team).  Flags the
-    ticket model does not have stay unknown (``None``) and are left out.
+    ``group`` is the queue's partner name (empty for the own team). What counts
+    as solved, reopened or a missed SLA is the service desk's reading
+    (``service.selectors.ticket_scorecard_rows``); a ticket without an SLA
+    policy had nothing to meet, so its ``sla_met`` stays unknown.
     """
-    ticket = _ticket_model()
-    if ticket is None or not (is_planner(user) or partner_id_of(user) is not None):
+    if not (is_planner(user) or partner_id_of(user) is not None):
         return pd.DataFrame()
-    names = {f.name for f in ticket._meta.get_fields()}
-    if not {"queue", "created_at", "status"} <= names:
-        return pd.DataFrame()
-    qs = ticket.objects.visible_to(user) if hasattr(ticket.objects, "visible_to") else None
-    if qs is None:
-        return pd.DataFrame()
-    if not is_planner(user):
-        qs = qs.filter(queue__partner_id=partner_id_of(user))
-    breach = [
-        n
-        for n in ("first_response_breached", "next_response_breached", "resolution_breached")
-        if n in names
-    ]
-    columns = [
-        "created_at",
-        "status",
-        "queue__partner__name",
-        *breach,
-        *[
-            n
-            for n in ("first_contact_resolved", "sla_policy", "csat", "handling_minutes")
-            if n in names
-        ],
-    ]
-    rows = list(qs.filter(created_at__gte=since).values(*columns))
+    rows = list(
+        service_selectors.ticket_scorecard_rows(
+            user=user, since=since, partner_id=None if is_planner(user) else partner_id_of(user)
+        )
+    )
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
-    records = pd.DataFrame(
+    met = (frame["breached"] == 0).astype(object)
+    return pd.DataFrame(
         {
-            "group": frame["queue__partner__name"].fillna(""),
+            "group": frame["partner_name"].fillna(""),
             "created_at": pd.to_datetime(frame["created_at"], utc=True)
             .dt.tz_convert(LOCAL_TZ)
             .dt.tz_localize(None),
-            "handling_minutes": frame.get("handling_minutes", np.nan),
-            "solved": frame["status"].isin(["solved", "closed"]),
-            "reopened": frame["status"].eq("reopened"),
-            "fcr": frame.get("first_contact_resolved", None),
-            "csat": frame.get("csat", np.nan),
+            # Each ticket is one contact; the volume records carry their own weight, and the
+            # two sources are concatenated, so a missing weight here would be NaN there.
+            "weight": 1.0,
+            "handling_minutes": np.nan,
+            "solved": frame["solved"].astype(bool),
+            "reopened": frame["reopened"].astype(bool),
+            "fcr": frame["first_contact_resolved"],
+            "csat": np.nan,
+            "sla_met": met.where(frame["has_sla"] == 1, None),
         }
     )
-    if breach:
-        met = (~frame[breach].astype(bool).any(axis=1)).astype(object)
-        if "sla_policy" in frame:
-            # Without an SLA policy there was nothing to meet.
-            met = met.where(frame["sla_policy"].notna(), None)
-        records["sla_met"] = met
-    return records
 
 
 def volume_records(*, user: User, since: datetime) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -213,6 +214,25 @@ def staffing_view(request: HttpRequest) -> HttpResponse:
     return _page(request, "workforce/staffing.html", context)
 
 
+def _errors_text(form: Any) -> str:
+    """A form's errors in one message, each with its field's label (not its code)."""
+    return "; ".join(
+        f"{form.fields[name].label if name in form.fields else _('form')}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
+def _percent(share: Any) -> Decimal | None:
+    """A stored share (0.8) as the form's percent with one decimal (80.0).
+
+    ``0.8 * 100`` is 80.00000000000001 in floating point: prefilled like that, the
+    form refused its own value (one decimal place allowed).
+    """
+    if share is None:
+        return None
+    return (Decimal(str(share)) * 100).quantize(Decimal("0.1"))
+
+
 def _target_initial(queue: str, targets: list[Any]) -> dict[str, Any]:
     initial: dict[str, Any] = {"queue": queue}
     if targets:
@@ -220,12 +240,10 @@ def _target_initial(queue: str, targets: list[Any]) -> dict[str, Any]:
         initial.update(
             {
                 "channel": channel,
-                "target_percent": target.target_sl * 100,
+                "target_percent": _percent(target.target_sl),
                 "target_answer_s": target.target_answer_s,
-                "shrinkage_percent": target.shrinkage * 100,
-                "max_occupancy_percent": target.max_occupancy * 100
-                if target.max_occupancy is not None
-                else None,
+                "shrinkage_percent": _percent(target.shrinkage),
+                "max_occupancy_percent": _percent(target.max_occupancy),
                 "aht_override_s": target.aht_override_s,
             }
         )
@@ -248,9 +266,7 @@ def target_set_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Staffing target saved."))
     else:
-        messages.error(
-            request, "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
-        )
+        messages.error(request, _errors_text(form))
     url = reverse("workforce:staffing")
     return redirect(f"{url}?queue={request.POST.get('queue', '')}&week={_week(request)}")
 
@@ -313,9 +329,7 @@ def roster_block_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(count)s intervals planned.") % {"count": count})
     else:
-        messages.error(
-            request, "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
-        )
+        messages.error(request, _errors_text(form))
     url = reverse("workforce:staffing")
     week = day - timedelta(days=day.weekday()) if day else _week(request)
     return redirect(f"{url}?queue={queue}&week={week}")
@@ -479,7 +493,12 @@ def scorecard_partner_view(request: HttpRequest, partner_id: int) -> HttpRespons
     """One partner's scorecard; 404 for a partner agent of another partner."""
     contract = selectors.contract_get(user=request.user, partner_id=partner_id)
     period = _period(request)
-    cards = selectors.scorecards_get(user=request.user, period=period, since=_since(request))
+    try:
+        cards = selectors.scorecards_get(user=request.user, period=period, since=_since(request))
+    except ApplicationError as exc:
+        # As on the overview: the reason on the page, an empty card, never a 500.
+        messages.error(request, exc.message)
+        cards = selectors.Scorecards(*selectors.empty_scorecards())
     cards = selectors.scorecards_only(cards, contract.group_name)
     return _scorecard_page(request, cards, {"period": period, "single": contract})
 

@@ -242,16 +242,24 @@ class ChurnModel(NumericModel):
     def reasons(self, X: pd.DataFrame, top: int = 3) -> pd.DataFrame:
         """Return up to ``top`` risk-raising reasons per customer in German and English.
 
-        Long format: one row per (customer, rank) with ``feature``,
-        ``contribution``, ``text_de`` and ``text_en``; features that lower the
-        risk are not reasons and are left out.
+        Long format: one row per (customer, rank) with ``feature``, ``value``
+        (the customer's own input, as given), ``contribution``, ``text_de``
+        and ``text_en``. A reason is a feature that pushed this customer's
+        risk up (contribution > 0); the phrase's direction ("high"/"low") is
+        the side of the average the customer's value lies on. Features that
+        lower the risk are not reasons, and neither is an unknown input (a
+        missing survey score): its imputed median says nothing about this
+        customer.
         """
+        raw = _select(X)
         contrib = self.contributions(X).to_numpy()
+        # An unknown input is no reason, whatever its imputed value contributes.
+        eligible = np.where(np.isnan(raw), -np.inf, contrib)
         z = self._standardised(X)
-        order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
+        order = np.argsort(-eligible, axis=1, kind="stable")[:, :top]
         top_values = np.take_along_axis(contrib, order, axis=1)
+        keep = np.take_along_axis(eligible, order, axis=1) > 0
         high = np.take_along_axis(z, order, axis=1) > 0
-        keep = top_values > 0
         rows, ranks = np.nonzero(keep)
         feature_idx = order[rows, ranks]
         names = np.array(self.feature_names_, dtype=object)
@@ -265,7 +273,9 @@ class ChurnModel(NumericModel):
                 "customer": X.index.to_numpy()[rows],
                 "rank": ranks + 1,
                 "feature": names[feature_idx],
+                "value": raw[rows, feature_idx],
                 "contribution": top_values[rows, ranks],
+                "direction": np.where(direction == 1, "high", "low"),
                 "text_de": texts[feature_idx, direction, 0],
                 "text_en": texts[feature_idx, direction, 1],
             }

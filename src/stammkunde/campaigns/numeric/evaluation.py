@@ -111,8 +111,8 @@ class CampaignEvaluator:
     a mapping of outcome name → per-customer array (binary outcomes are those
     whose values are all 0/1) and the campaign's total cost in euros.
     Learned: ``effects_`` (name → Effect), ``incremental_margin_`` with
-    ``incremental_margin_ci_``, ``roi_`` with ``roi_ci_``, ``recommendation_``
-    and ``reason_``.
+    ``incremental_margin_ci_``, ``roi_`` with ``roi_ci_``, ``recommendation_``,
+    ``reason_`` and ``reason_code_`` (a stable key the UI translates).
     """
 
     def __init__(self, *, alpha: float = 0.05, min_group_size: int = 30) -> None:
@@ -152,7 +152,7 @@ class CampaignEvaluator:
             self.incremental_margin_ = margin.estimate * n
             self.incremental_margin_ci_ = (margin.ci_low * n, margin.ci_high * n)
         self.roi_, self.roi_ci_ = self._roi()
-        self.recommendation_, self.reason_ = self._advice()
+        self.recommendation_, self.reason_, self.reason_code_ = self._advice()
         return self
 
     def _roi(self) -> tuple[float, tuple[float, float]]:
@@ -164,24 +164,37 @@ class CampaignEvaluator:
             ((low - self.cost_) / self.cost_, (high - self.cost_) / self.cost_),
         )
 
-    def _advice(self) -> tuple[str, str]:
+    def _advice(self) -> tuple[str, str, str]:
+        """Return (recommendation, reason in English, reason code for translated UI text)."""
         smaller = min(self.n_treatment_, self.n_control_)
         if smaller < self.min_group_size:
-            return TOO_EARLY, f"only {smaller} customers in the smaller group"
+            return (
+                TOO_EARLY,
+                f"only {smaller} customers in the smaller group",
+                "small_groups",
+            )
         if np.isnan(self.incremental_margin_):
-            return TOO_EARLY, "no margin outcome yet"
+            return TOO_EARLY, "no margin outcome yet", "no_margin"
         low, high = self.incremental_margin_ci_
         if self.cost_ > 0:
             if low > self.cost_:
-                return CONTINUE, "incremental margin exceeds the cost (ROI interval above 0)"
+                return (
+                    CONTINUE,
+                    "incremental margin exceeds the cost (ROI interval above 0)",
+                    "roi_above_0",
+                )
             if high < self.cost_:
-                return STOP, "incremental margin below the cost (ROI interval below 0)"
-            return TOO_EARLY, "the ROI interval still contains 0"
+                return (
+                    STOP,
+                    "incremental margin below the cost (ROI interval below 0)",
+                    "roi_below_0",
+                )
+            return TOO_EARLY, "the ROI interval still contains 0", "roi_contains_0"
         if low > 0:
-            return CONTINUE, "positive incremental margin at no cost"
+            return CONTINUE, "positive incremental margin at no cost", "margin_above_0"
         if high < 0:
-            return STOP, "negative incremental margin"
-        return TOO_EARLY, "the margin interval still contains 0"
+            return STOP, "negative incremental margin", "margin_below_0"
+        return TOO_EARLY, "the margin interval still contains 0", "margin_contains_0"
 
     def summary(self) -> dict[str, Any]:
         """Return the fit as plain JSON-ready data (NaN as None)."""
@@ -208,6 +221,8 @@ class CampaignEvaluator:
                 "roi_ci": list(self.roi_ci_),
                 "recommendation": self.recommendation_,
                 "reason": self.reason_,
+                "reason_code": self.reason_code_,
+                "min_group_size": self.min_group_size,
             }
         )
 

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from rapidfuzz import fuzz, process
 
-from stammkunde.customers.models import Address, Customer, EmailAddress, PhoneNumber
+from stammkunde.customers.selectors import (
+    email_address_pairs,
+    live_customer_addresses,
+    live_customer_names,
+    phone_number_pairs,
+)
 
 from ..models import DuplicatePair
+
+if TYPE_CHECKING:
+    from stammkunde.customers.models import Customer
 
 MAX_BLOCK = 300
 MAX_EXACT_GROUP = 50  # a shared info@ address on 5,000 records is not a duplicate signal
@@ -89,19 +98,10 @@ def normalise_street(street: str) -> str:
 def _people() -> dict[int, _Person]:
     names = {
         pk: " ".join(p for p in (first, last, company) if p).lower()
-        for pk, first, last, company in Customer.objects.filter(
-            merged_into__isnull=True, erased_at__isnull=True
-        )
-        .values_list("pk", "first_name", "last_name", "company_name")
-        .iterator(chunk_size=5000)
+        for pk, first, last, company in live_customer_names()
     }
     addresses: dict[int, tuple[str, str]] = {}
-    for cid, street, postal in (
-        Address.objects.filter(customer__merged_into__isnull=True)
-        .order_by("customer_id", "kind", "id")
-        .values_list("customer_id", "street", "postal_code")
-        .iterator(chunk_size=5000)
-    ):
+    for cid, street, postal in live_customer_addresses():
         addresses.setdefault(cid, (normalise_street(street), postal.strip()))
     return {pk: _Person(pk, name, *addresses.get(pk, ("", ""))) for pk, name in names.items()}
 
@@ -134,14 +134,10 @@ def duplicate_candidates(
     def name_sim(a: int, b: int) -> float:
         return fuzz.token_sort_ratio(people[a].name, people[b].name) / 100
 
-    for ids in _exact_groups(
-        EmailAddress.objects.values_list("customer_id", "address").iterator(chunk_size=5000), people
-    ):
+    for ids in _exact_groups(email_address_pairs(), people):
         for a, b in combinations(ids, 2):
             add(a, b, 0.9 + 0.1 * name_sim(a, b), "same email")
-    for ids in _exact_groups(
-        PhoneNumber.objects.values_list("customer_id", "number").iterator(chunk_size=5000), people
-    ):
+    for ids in _exact_groups(phone_number_pairs(), people):
         for a, b in combinations(ids, 2):
             add(a, b, 0.85 + 0.1 * name_sim(a, b), "same phone")
     blocks: dict[str, list[_Person]] = defaultdict(list)
@@ -190,27 +186,35 @@ def _compare_block(block: list[_Person], add: object, threshold: float) -> None:
 
 
 @transaction.atomic
-def duplicates_scan(*, threshold: float = THRESHOLD) -> int:
+def duplicates_scan(
+    *, threshold: float = THRESHOLD, on_compared: Callable[[], None] | None = None
+) -> int:
     """Replace the open duplicate candidates with a fresh scan; return how many are open.
 
     Pairs marked "not a duplicate" or merged stay as they are and are not
-    proposed again.
+    proposed again. Runs as the job ``dataio.duplicates_scan``; ``on_compared``
+    is told when the comparison is done and the pairs are being saved.
     """
     found = duplicate_candidates(threshold=threshold)
+    if on_compared is not None:
+        on_compared()
     decided = set(
         DuplicatePair.objects.exclude(status=DuplicatePair.Status.OPEN).values_list(
             "customer_a_id", "customer_b_id"
         )
     )
-    DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN).delete()
-    DuplicatePair.objects.bulk_create(
-        [
-            DuplicatePair(customer_a_id=a, customer_b_id=b, score=round(score, 3), reasons=reasons)
-            for (a, b), (score, reasons) in found.items()
-            if (a, b) not in decided
-        ],
-        batch_size=2000,
-    )
+    with transaction.atomic():  # readers see the old list or the new one, never none
+        DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN).delete()
+        DuplicatePair.objects.bulk_create(
+            [
+                DuplicatePair(
+                    customer_a_id=a, customer_b_id=b, score=round(score, 3), reasons=reasons
+                )
+                for (a, b), (score, reasons) in found.items()
+                if (a, b) not in decided
+            ],
+            batch_size=2000,
+        )
     return DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN).count()
 
 
@@ -220,3 +224,27 @@ def duplicate_dismiss(*, pair: DuplicatePair) -> DuplicatePair:
     pair.status = DuplicatePair.Status.DISMISSED
     pair.save(update_fields=["status"])
     return pair
+
+
+def customer_data_export(customer: Customer) -> dict[str, object]:
+    """Duplicate suspicions about ``customer`` (Art. 15): pairs with their reasons."""
+    from django.db.models import Q
+
+    from stammkunde.core.personal import rows
+
+    return {
+        "duplicate_suspicions": rows(
+            DuplicatePair.objects.filter(Q(customer_a=customer) | Q(customer_b=customer))
+        )
+    }
+
+
+@transaction.atomic
+def customer_data_erase(*, customer: Customer) -> dict[str, int]:
+    """Delete the duplicate suspicions about ``customer``: their reasons quote names."""
+    from django.db.models import Q
+
+    deleted = DuplicatePair.objects.filter(
+        Q(customer_a=customer) | Q(customer_b=customer)
+    ).delete()[0]
+    return {"duplicate_suspicions": deleted}

@@ -26,8 +26,10 @@ from django.utils import timezone
 
 from stammkunde.commerce.models import Order
 from stammkunde.core.access import User, acting_user
-from stammkunde.core.audit import audit_record
+from stammkunde.core.audit import audit_reads_write, audit_record
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.jobs.registry import JobContext
+from stammkunde.core.models import AuditEntry
 from stammkunde.customers.models import Address, Customer, EmailAddress, PhoneNumber
 from stammkunde.customers.selectors import CustomerFilter, customer_list
 
@@ -229,21 +231,30 @@ def export_create(
             obj=job,
             changes={"list": kind, "filters": clean, "rows": rows, "format": file_format},
         )
-        if rows > INLINE_LIMIT:
-            from ..tasks import dataio_export_run
-            from .imports import run_in_background
+    if rows > INLINE_LIMIT:
+        from .background import export_start
 
-            run_in_background(dataio_export_run, job.pk)
-            return job
+        # After the commit above; a queue that is down raises QueueUnavailable and the
+        # export stays waiting (it can be started again).
+        export_start(job, user=actor)
+        return job
     return export_job_run(job_id=job.pk)
 
 
-def export_job_run(*, job_id: int) -> ExportJob:
-    """Write the file of an export job with the filters and rights of the user who asked."""
+def export_job_run(*, job_id: int, ctx: JobContext | None = None) -> ExportJob:
+    """Write the file of an export job with the filters and rights of the user who asked.
+
+    ``ctx`` (a job's context) gets the rows written as progress. A job that is
+    no longer waiting (done, failed, or taken by another run) is returned as it is.
+    """
+    ctx = ctx or JobContext()
     job = ExportJob.objects.get(pk=job_id)
     user = job.created_by or get_user_model()()
     spec = _SPECS[job.kind]
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
+    if not ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.PENDING).update(
+        status=ExportJob.Status.RUNNING
+    ):
+        return job
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     path = (
         Path(settings.MEDIA_ROOT)
@@ -251,13 +262,40 @@ def export_job_run(*, job_id: int) -> ExportJob:
         / "exports"
         / f"{job.kind}-{stamp}-{job.pk}.{job.file_format}"
     )
+    shown: list[int] = []  # whose personal data went into the file (read audit)
+
+    def noted(rows: Iterable[Any]) -> Iterable[Any]:
+        for count, row in enumerate(rows, 1):
+            cid = row.pk if isinstance(row, Customer) else getattr(row, "customer_id", None)
+            if cid is not None:
+                shown.append(cid)
+            if count % 1000 == 0:
+                ctx.progress(done=count)
+            yield row
+
     try:
-        rows = spec.queryset(user, job.filters).iterator(chunk_size=2000)
-        count = export_write(spec=spec, rows=rows, file_format=job.file_format, path=path)
+        queryset = spec.queryset(user, job.filters)
+        ctx.progress(done=0, total=queryset.count())
+        rows = queryset.iterator(chunk_size=2000)
+        count = export_write(spec=spec, rows=noted(rows), file_format=job.file_format, path=path)
+        audit_reads_write(
+            actor_id=job.created_by_id,
+            customer_ids=sorted(set(shown)),
+            where=path.name,
+            action=AuditEntry.Action.EXPORT,
+        )
     except ApplicationError as exc:
         ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, message=exc.message
+            status=ExportJob.Status.FAILED, message=exc.message, finished_at=timezone.now()
         )
+    except Exception:
+        # Never left "running": the job runner records the error and traceback.
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.FAILED,
+            message="internal error; see the server log",
+            finished_at=timezone.now(),
+        )
+        raise
     else:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.DONE,

@@ -28,16 +28,17 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.inputs import FORBIDDEN_CHARACTERS
 
 from ..exports_format import neutralise
 from ..importers import (
@@ -53,6 +54,9 @@ from ..models import ImportJob, ImportSource, Kind
 from ..readers import FileError, Table, open_table
 from ..values import CellError
 from .webhooks import webhook_emit
+
+if TYPE_CHECKING:
+    from stammkunde.core.jobs.models import Job
 
 PREFETCH = 2  # parsed batches waiting for the writer
 MAX_STORED_ERRORS = 500
@@ -799,6 +803,13 @@ def import_job_progress(job: ImportJob) -> dict[str, Any]:
     return {"rows": job.rows_read, "fraction": job.progress if not job.is_finished else 1.0}
 
 
+def _storable(message: str) -> str:
+    """The message without control characters: it may quote the file (a header read in
+    the wrong encoding is full of NULs), and a NUL would make storing the failure fail,
+    leaving the job "running" for ever."""
+    return FORBIDDEN_CHARACTERS.sub("\ufffd", message)[:4000]
+
+
 def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob:
     """Run a recorded import and store its outcome on the job (status, counts, errors).
 
@@ -837,7 +848,7 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
         message = exc.message if isinstance(exc, ApplicationError) else f"database error: {exc}"
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            message=message,
+            message=_storable(message),
             finished_at=timezone.now(),
             progress=1.0,
         )
@@ -857,8 +868,11 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
             rows_updated=result.updated,
             rows_unchanged=result.unchanged,
             rows_failed=result.failed,
-            errors=result.errors,
-            message=result.summary(),
+            errors=[
+                {k: _storable(v) if isinstance(v, str) else v for k, v in e.items()}
+                for e in result.errors
+            ],
+            message=_storable(result.summary()),
             report_path=result.report_path,
             finished_at=timezone.now(),
         )
@@ -867,36 +881,12 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
     return job
 
 
-def run_in_background(task: Any, *args: Any) -> None:
-    """Start a Celery task after commit; without a broker run it in a thread (page returns at once).
+def import_job_enqueue(job: ImportJob, *, user: User | None = None) -> Job | None:
+    """Run the job in the background (a job of ``core.jobs``) once its transaction commits.
 
-    ``DATAIO_INLINE_JOBS`` (tests) runs it right in the on-commit callback.
+    Returns the runner's job row; raises ``background.QueueUnavailable`` when
+    the job queue is down (the import stays waiting and can be started again).
     """
+    from .background import import_start
 
-    def start() -> None:
-        if getattr(settings, "DATAIO_INLINE_JOBS", False):
-            task.run(*args)
-        elif settings.CELERY_TASK_ALWAYS_EAGER:
-            threading.Thread(target=_thread_main, args=(task, args), daemon=True).start()
-        else:
-            task.delay(*args)
-
-    transaction.on_commit(start)
-
-
-def _thread_main(task: Any, args: tuple[Any, ...]) -> None:
-    close_old_connections()
-    try:
-        task.run(*args)
-    finally:
-        close_old_connections()
-        from django.db import connection
-
-        connection.close()
-
-
-def import_job_enqueue(job: ImportJob) -> None:
-    """Run the job in the background once the transaction that created it commits."""
-    from ..tasks import dataio_import_run
-
-    run_in_background(dataio_import_run, job.pk)
+    return import_start(job, user=user)

@@ -13,16 +13,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
-from stammkunde.commerce.models import Order, OrderLine, Product, Return
-from stammkunde.commerce.services import LineInput, order_create, return_create
+from stammkunde.commerce.selectors import (
+    OrderChannel,
+    OrderStatus,
+    order_by_external_id,
+    order_line_fingerprint,
+    order_lines_with_left,
+    product_prices,
+    return_by_external_id,
+)
+from stammkunde.commerce.services import (
+    LineInput,
+    order_create,
+    order_status_set,
+    return_create,
+)
 from stammkunde.core.access import User
 from stammkunde.core.errors import ApplicationError, ConflictError
-from stammkunde.customers.models import Customer
+from stammkunde.customers.selectors import customer_by_external_id
 from stammkunde.customers.services import customer_create
+
+if TYPE_CHECKING:
+    from stammkunde.commerce.models import Order
+    from stammkunde.customers.models import Customer
 
 from .webhooks import webhook_emit
 
@@ -41,7 +58,7 @@ def _fingerprint_lines(lines: list[tuple[str, int, Decimal]]) -> list[tuple[str,
 
 def _customer_for(*, actor: User | None, data: dict[str, Any]) -> Customer:
     external_id = data["customer_external_id"]
-    customer = Customer.objects.filter(external_id=external_id).first()
+    customer = customer_by_external_id(external_id=external_id)
     if customer is not None:
         return customer
     details = data.get("customer") or {}
@@ -56,7 +73,7 @@ def _customer_for(*, actor: User | None, data: dict[str, Any]) -> Customer:
     customer = customer_create(
         actor=actor,
         external_id=external_id,
-        kind=details.get("kind") or Customer.Kind.PERSON,
+        kind=details.get("kind") or "person",
         first_name=details.get("first_name", ""),
         last_name=details.get("last_name", ""),
         company_name=details.get("company_name", ""),
@@ -80,15 +97,8 @@ def _customer_for(*, actor: User | None, data: dict[str, Any]) -> Customer:
 
 
 def _same_order(order: Order, data: dict[str, Any]) -> bool:
-    stored = [
-        (sku, qty, price)
-        for sku, qty, price in order.lines.values_list("product__sku", "quantity", "unit_price")
-    ]
-    prices = dict(
-        Product.objects.filter(sku__in=[line["sku"] for line in data["lines"]]).values_list(
-            "sku", "price"
-        )
-    )
+    stored = order_line_fingerprint(order=order)
+    prices = product_prices(skus=[line["sku"] for line in data["lines"]])
     sent = [
         (
             line["sku"],
@@ -118,12 +128,7 @@ def order_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
     when the external id is known with different content, ApplicationError (400) for
     unknown products, customers or currencies.
     """
-    existing = (
-        Order.objects.select_for_update()
-        .select_related("customer")
-        .filter(external_id=data["external_id"])
-        .first()
-    )
+    existing = order_by_external_id(external_id=data["external_id"], for_update=True)
     if existing is not None:
         return _order_replay(existing, data)
     customer = _customer_for(actor=actor, data=data)
@@ -142,22 +147,20 @@ def order_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
                     )
                     for line in data["lines"]
                 ],
-                channel=data.get("channel") or Order.Channel.SHOP,
+                channel=data.get("channel") or OrderChannel.SHOP,
                 currency=data.get("currency") or "EUR",
                 external_id=data["external_id"],
             )
     except IntegrityError:
         # A concurrent request stored the same order first: answer as a replay.
-        existing = Order.objects.select_related("customer").get(external_id=data["external_id"])
+        existing = order_by_external_id(external_id=data["external_id"])
+        assert existing is not None  # the unique key just refused a twin
         return _order_replay(existing, data)
     if not created:
         raise ConflictError(
             f"Order number {order.number} is stored under another external id.", code="number_taken"
         )
-    status = data.get("status") or Order.Status.PAID
-    if status != order.status:
-        order.status = status
-        order.save(update_fields=["status"])
+    order_status_set(order=order, status=data.get("status") or OrderStatus.PAID)
     webhook_emit(
         event="order.imported",
         payload={
@@ -184,10 +187,7 @@ def _order_replay(order: Order, data: dict[str, Any]) -> IngestResult:
             "only its status may change.",
             code="ingest_conflict",
         )
-    status = data.get("status") or order.status
-    if status != order.status:
-        order.status = status
-        order.save(update_fields=["status"])
+    if order_status_set(order=order, status=data.get("status") or order.status):
         return IngestResult(order, "updated")
     return IngestResult(order, "unchanged")
 
@@ -200,11 +200,7 @@ def return_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
     refund (optional). The first line of the order with that SKU and enough
     quantity left is returned. Raises ConflictError for a changed replay.
     """
-    existing = (
-        Return.objects.select_related("order_line__product")
-        .filter(external_id=data["external_id"])
-        .first()
-    )
+    existing = return_by_external_id(external_id=data["external_id"])
     if existing is not None:
         same = (
             existing.order_line.product.sku == data["sku"]
@@ -219,27 +215,19 @@ def return_ingest(*, actor: User | None, data: dict[str, Any]) -> IngestResult:
                 code="ingest_conflict",
             )
         return IngestResult(existing, "unchanged")
-    order = Order.objects.filter(external_id=data["order_external_id"]).first()
+    order = order_by_external_id(external_id=data["order_external_id"])
     if order is None:
         raise ApplicationError(
             "Unknown order.",
             code="unknown_order",
             field_errors={"order_external_id": ["Unknown order."]},
         )
-    lines = list(OrderLine.objects.filter(order=order, product__sku=data["sku"]).order_by("id"))
+    lines = order_lines_with_left(order=order, sku=data["sku"])
     if not lines:
         raise ApplicationError(
             "The order has no line with this product.", field_errors={"sku": ["Not in this order."]}
         )
-    line = next(
-        (
-            item
-            for item in lines
-            if item.quantity - sum(item.returns.values_list("quantity", flat=True))
-            >= data["quantity"]
-        ),
-        lines[0],
-    )
+    line = next((item for item, left in lines if left >= data["quantity"]), lines[0][0])
     ret = return_create(
         actor=actor,
         order_line=line,

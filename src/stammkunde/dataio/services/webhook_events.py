@@ -12,14 +12,16 @@ no names or message text (docs/data-in-out.md, "Webhooks").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stammkunde.analytics.services import ChurnRiskRaise
-from stammkunde.customers.models import Customer
-from stammkunde.loyalty.models import PointsEntry
-from stammkunde.service.models import Ticket
+from stammkunde.customers.selectors import customer_numbers_of
 
 from .webhooks import webhook_emit
+
+if TYPE_CHECKING:
+    from stammkunde.loyalty.models import PointsEntry
+    from stammkunde.service.models import Ticket
 
 
 def _ticket_item(ticket: Ticket) -> dict[str, Any]:
@@ -83,15 +85,7 @@ def points_changed_emit(*, entry: PointsEntry) -> None:
 
 def _customer_numbers(ids: list[int]) -> dict[int, str]:
     """Return the numbers of customers ``ids`` (of one scoring chunk) in one query."""
-    if not ids:
-        return {}
-    customers = Customer.objects.all()
-    # A chunk's id range beats a list of thousands of ids (slow to build and parse).
-    if len(ids) > 500:
-        customers = customers.filter(pk__gte=min(ids), pk__lte=max(ids))
-    else:
-        customers = customers.filter(pk__in=ids)
-    return dict(customers.values_list("pk", "number"))
+    return customer_numbers_of(ids=ids)
 
 
 def churn_risk_raised_emit(*, scores: Sequence[ChurnRiskRaise]) -> None:

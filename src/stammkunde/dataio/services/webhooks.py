@@ -11,9 +11,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 import urllib.error
@@ -27,10 +30,12 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User
+from stammkunde.core.db import statement_run
 from stammkunde.core.errors import ApplicationError
-from stammkunde.core.fastrows import statement_run
+from stammkunde.core.roles import ADMIN, has_role
 
 from ..models import WebhookDelivery, WebhookSubscription
 
@@ -63,6 +68,102 @@ def sign(*, secret: str, timestamp: int, body: bytes) -> str:
 def backoff(attempts: int) -> timedelta:
     """Return the wait after ``attempts`` failed tries: 30 s, 1 min, 2 min, ... (doubling)."""
     return BASE_DELAY * (2 ** max(0, attempts - 1))
+
+
+class TargetRefused(OSError):
+    """The webhook's host resolves to an address that webhooks may not reach."""
+
+
+def address_refused(address: str) -> bool:
+    """True for loopback, private, link-local, multicast, reserved and other non-public IPs."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return not ip.is_global or ip.is_multicast or ip.is_reserved
+
+
+def private_allowed(subscription: WebhookSubscription | None = None) -> bool:
+    """An admin allowed private targets: for all (setting) or for this subscription."""
+    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE", False):
+        return True
+    return bool(subscription is not None and subscription.allow_private_network)
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def target_error(url: str, *, allow_private: bool = False) -> str:
+    """Why ``url`` may not receive webhooks ("" if it may): checked with the host's DNS now."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        return _("An http(s) URL is required.")
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        addresses = _resolve(parsed.hostname, port)
+    except (OSError, ValueError, UnicodeError):
+        return _("The host %(host)s cannot be resolved.") % {"host": parsed.hostname}
+    refused = [a for a in addresses if address_refused(a)]
+    if refused and not allow_private:
+        return _(
+            "The host resolves to %(address)s, a private, loopback or reserved address. "
+            "Webhooks go to public addresses only (an admin can allow one)."
+        ) % {"address": refused[0]}
+    return ""
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    """Connects only to an address checked right then: DNS may have changed since creation."""
+
+    allow_private = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._checked_connection  # type: ignore[method-assign]
+
+    def _checked_connection(
+        self, address: tuple[str, int], timeout: Any = None, source_address: Any = None
+    ) -> socket.socket:
+        host, port = address
+        addresses = _resolve(host, port)
+        refused = [a for a in addresses if address_refused(a)]
+        if refused and not self.allow_private:
+            raise TargetRefused(
+                f"{host} resolves to {refused[0]}, a private, loopback or reserved address"
+            )
+        # Connect to the address that was checked (no second lookup for the attacker to turn).
+        return socket.create_connection((addresses[0], port), timeout, source_address)
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection, _GuardedHTTPConnection):
+    pass  # TLS still checks the certificate against the host name (server_hostname)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the receiver's answer, recorded as a failed delivery, never followed."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@functools.cache
+def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    http_class: Any = type("Conn", (_GuardedHTTPConnection,), {"allow_private": allow_private})
+    https_class: Any = type("Conns", (_GuardedHTTPSConnection,), {"allow_private": allow_private})
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req: Any) -> Any:
+            return self.do_open(http_class, req)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: Any) -> Any:
+            return self.do_open(https_class, req, context=self._context)  # type: ignore[attr-defined]
+
+    # No proxy from the environment: the check must see the address actually connected to.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), Handler(), HTTPSHandler(), _NoRedirect()
+    )
 
 
 def webhook_subscribers(event: str) -> list[int]:
@@ -127,16 +228,21 @@ def webhook_emit(*, event: str, payload: Payload) -> list[WebhookDelivery]:
 
 
 def _enqueue(ids: list[int]) -> None:
-    from ..tasks import dataio_webhooks_deliver
-    from .imports import run_in_background
+    """Send the deliveries once the caller's transaction commits (a job of ``core.jobs``).
 
-    if settings.CELERY_TASK_ALWAYS_EAGER and not getattr(settings, "DATAIO_INLINE_JOBS", False):
-        # Without a broker, one sender thread per process works through a queue: a thread
-        # (and a database connection) per event would pile up when the till books hundreds
-        # of points.changed events a second for a slow subscriber.
+    In the embedded default (no broker) they go to this process's one sender
+    thread instead of the runner's small thread pool: hundreds of
+    ``points.changed`` events a second for a slow subscriber would otherwise
+    hold the pool (and an import would wait behind them). The scheduled
+    ``dataio.webhooks_deliver_due`` sends whatever is left either way.
+    """
+    from stammkunde.core.jobs.runner import run_mode
+    from stammkunde.core.jobs.services import job_start
+
+    if run_mode() == "thread":
         transaction.on_commit(lambda: _sender_queue().put(ids))
         return
-    run_in_background(dataio_webhooks_deliver, ids)
+    job_start(kind="dataio.webhooks_deliver", params={"delivery_ids": ids})
 
 
 _sender_lock = threading.Lock()
@@ -156,8 +262,6 @@ def _sender_queue() -> queue.SimpleQueue[list[int]]:
 
 
 def _send_forever(pending: queue.SimpleQueue[list[int]]) -> None:
-    from ..tasks import dataio_webhooks_deliver
-
     while True:
         ids = pending.get()
         while True:  # what piled up meanwhile goes out in one pass
@@ -167,7 +271,7 @@ def _send_forever(pending: queue.SimpleQueue[list[int]]) -> None:
                 break
         for attempt in range(5):
             try:
-                dataio_webhooks_deliver.run(ids)
+                webhook_deliver_due(ids=ids)
                 break
             except OperationalError:  # e.g. SQLite busy beyond its timeout: wait and again
                 time.sleep(0.1 * 2**attempt)
@@ -205,12 +309,15 @@ def webhook_deliver(*, delivery: WebhookDelivery, now: datetime | None = None) -
     )
     code: int | None = None
     error = ""
+    opener = _opener(private_allowed(subscription))
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             code = response.status
     except urllib.error.HTTPError as exc:
         code = exc.code
         error = f"HTTP {exc.code}"
+        if 300 <= exc.code < 400:
+            error += " (redirects are not followed)"
     except (urllib.error.URLError, OSError, ValueError) as exc:
         error = str(getattr(exc, "reason", exc))[:500]
     now = now or timezone.now()
@@ -275,21 +382,38 @@ def webhook_resend(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery
 
 @transaction.atomic
 def webhook_subscription_create(
-    *, actor: User, name: str, url: str, events: list[str], secret: str = ""
+    *,
+    actor: User,
+    name: str,
+    url: str,
+    events: list[str],
+    secret: str = "",
+    allow_private_network: bool = False,
 ) -> WebhookSubscription:
-    """Add a receiver for events (``["*"]`` for all); the secret is generated unless given."""
+    """Add a receiver for events (``["*"]`` for all); the secret is generated unless given.
+
+    The URL's host must resolve to public addresses only, unless an admin allows a
+    private one (``allow_private_network``, or the ``WEBHOOK_ALLOW_PRIVATE`` setting).
+    """
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["Required."]
-    parsed = urlparse(url)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        errors["url"] = ["An http(s) URL is required."]
+    if allow_private_network and not has_role(actor, ADMIN):
+        errors["allow_private_network"] = [_("Only an admin can allow a private address.")]
+    problem = target_error(url, allow_private=allow_private_network or bool(private_allowed()))
+    if problem:
+        errors["url"] = [problem]
     unknown = sorted(set(events) - set(EVENTS) - {"*"})
     if not events or unknown:
         errors["events"] = [f"Choose from: {', '.join(EVENTS)} or *."]
     if errors:
         raise ApplicationError("The webhook subscription is not valid.", field_errors=errors)
-    subscription = WebhookSubscription(name=name.strip(), url=url, events=sorted(set(events)))
+    subscription = WebhookSubscription(
+        name=name.strip(),
+        url=url,
+        events=sorted(set(events)),
+        allow_private_network=allow_private_network,
+    )
     if secret:
         subscription.secret = secret
     subscription.save()

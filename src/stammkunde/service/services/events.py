@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from stammkunde.core.access import User
-from stammkunde.customers.models import Interaction
+from stammkunde.customers.selectors import InteractionDirection
 from stammkunde.customers.services import interaction_record
 
 from ..models import Notification, Ticket
@@ -22,7 +22,7 @@ def timeline_add(
     actor: User | None,
     at: datetime | None = None,
     channel: str | None = None,
-    direction: str = Interaction.Direction.INTERNAL,
+    direction: str = InteractionDirection.INTERNAL,
 ) -> None:
     """Put a ticket event on the customer timeline (tickets without a customer have none)."""
     if ticket.customer is None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, acting_user
@@ -21,7 +25,7 @@ from stammkunde.core.roles import (
     has_role,
 )
 from stammkunde.core.roles import goodwill_limit_of as role_goodwill_limit
-from stammkunde.customers.models import Interaction
+from stammkunde.customers import selectors as customer_selectors
 
 from ..models import GoodwillGrant, Message, Ticket
 from .events import notify, timeline_add
@@ -33,6 +37,109 @@ def goodwill_limit_of(user: User) -> Decimal:
     """Return the EUR value ``user`` may grant alone (``core.roles``; admins: unlimited)."""
     limit = role_goodwill_limit(user)
     return UNLIMITED if limit is None else limit
+
+
+# What the agent may grant alone is the limit of ``goodwill_limit_of`` per ticket; per customer
+# and calendar month, and per agent and calendar month, a multiple of it (settings).
+CUSTOMER_MONTH_FACTOR = Decimal(str(getattr(settings, "STAMMKUNDE_GOODWILL_CUSTOMER_FACTOR", 2)))
+AGENT_MONTH_FACTOR = Decimal(str(getattr(settings, "STAMMKUNDE_GOODWILL_MONTH_FACTOR", 10)))
+_PAID = (GoodwillGrant.Status.GRANTED, GoodwillGrant.Status.APPROVED)
+
+
+@dataclass(frozen=True)
+class GoodwillLimit:
+    """One cumulative limit: what it allows, what is already used, what is left."""
+
+    scope: str  # "ticket", "customer" or "month"
+    label: str
+    limit: Decimal
+    used: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.used, Decimal("0"))
+
+
+def _month_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _sum(grants: QuerySet[GoodwillGrant]) -> Decimal:
+    return grants.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def goodwill_limits_for(
+    *, actor: User, ticket: Ticket, now: datetime | None = None
+) -> list[GoodwillLimit]:
+    """Return the cumulative limits that bind ``actor`` on ``ticket`` (none for no limit).
+
+    Per ticket: all goodwill granted or approved on it. Per customer: all goodwill
+    the customer received this calendar month. Per agent: what ``actor`` granted
+    alone this calendar month. Requests still waiting for a team lead count too,
+    so that splitting a request cannot slip past the lead.
+    """
+    limit = goodwill_limit_of(actor)
+    if limit >= UNLIMITED:
+        return []
+    now = now or timezone.now()
+    since = _month_start(now)
+    counted = GoodwillGrant.objects.filter(status__in=(*_PAID, GoodwillGrant.Status.REQUESTED))
+    limits = [
+        GoodwillLimit("ticket", _("per ticket"), limit, _sum(counted.filter(ticket_id=ticket.pk)))
+    ]
+    if ticket.customer_id is not None:
+        limits.append(
+            GoodwillLimit(
+                "customer",
+                _("per customer and month"),
+                limit * CUSTOMER_MONTH_FACTOR,
+                _sum(counted.filter(customer_id=ticket.customer_id, requested_at__gte=since)),
+            )
+        )
+    limits.append(
+        GoodwillLimit(
+            "month",
+            _("per agent and month"),
+            limit * AGENT_MONTH_FACTOR,
+            _sum(
+                GoodwillGrant.objects.filter(
+                    Q(requested_by_id=actor.pk, decided_by_id=actor.pk),
+                    status=GoodwillGrant.Status.GRANTED,
+                    requested_at__gte=since,
+                )
+            ),
+        )
+    )
+    return limits
+
+
+def _lock_scopes(actor: User, ticket: Ticket) -> None:
+    """Lock the rows the three sums hang on, in one order (customer, ticket, user).
+
+    Two grants at once on the same ticket, customer or agent then run one after the
+    other: the second sees the first one's amount in its sum.
+    """
+    if ticket.customer_id is not None:
+        customer_selectors.customer_for_update(pk=ticket.customer_id)
+    list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values("pk"))
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk or 0).values("pk"))
+
+
+def _euros(value: Decimal) -> str:
+    return number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
+def _over_note(limit: GoodwillLimit) -> str:
+    return _(
+        "Above the limit %(label)s of %(limit)s €: %(used)s € are already granted or "
+        "requested, %(left)s € are left."
+    ) % {
+        "label": limit.label,
+        "limit": _euros(limit.limit),
+        "used": _euros(limit.used),
+        "left": _euros(limit.left),
+    }
 
 
 def _internal_note(ticket: Ticket, actor: User | None, body: str, now: datetime) -> None:
@@ -60,13 +167,22 @@ def goodwill_request(
     amount: Decimal,
     reason: str,
     now: datetime | None = None,
+    idempotency_key: str = "",
 ) -> GoodwillGrant:
-    """Grant goodwill at once within the actor's limit; above it, ask a team lead.
+    """Grant goodwill at once within the actor's limits; above any of them, ask a team lead.
 
+    The limits are cumulative (``goodwill_limits_for``): per ticket, per customer
+    and month, per agent and month. The rows they sum over are locked first, so
+    two grants at the same moment cannot both pass a limit only one fits. The
+    limit that was hit and what is left of it is kept on the grant (``limit_note``).
     The request and its outcome are written on the ticket (internal note) and
-    on the customer timeline.
+    on the customer timeline. With ``idempotency_key`` (the form's key) the
+    same request sent again returns the first grant and pays out nothing more.
     """
     now = now or timezone.now()
+    request_key = f"{ticket.pk}:{idempotency_key.strip()}" if idempotency_key.strip() else None
+    if request_key and (found := GoodwillGrant.objects.filter(request_key=request_key).first()):
+        return found
     if kind not in GoodwillGrant.Kind.values:
         raise ApplicationError(_("Unknown kind of goodwill."), field_errors={"kind": [kind]})
     if amount is None or amount <= 0:
@@ -75,33 +191,46 @@ def goodwill_request(
         )
     if not reason.strip():
         raise ApplicationError(_("Give a reason."), field_errors={"reason": [_("Required.")]})
-    limit = goodwill_limit_of(actor)
-    within = amount <= limit
-    grant = GoodwillGrant.objects.create(
-        ticket=ticket,
-        customer=ticket.customer,
-        kind=kind,
-        amount=amount,
-        reason=reason.strip()[:300],
-        status=GoodwillGrant.Status.GRANTED if within else GoodwillGrant.Status.REQUESTED,
-        requested_by=acting_user(actor),
-        requested_at=now,
-        decided_by=acting_user(actor) if within else None,
-        decided_at=now if within else None,
-    )
+    _lock_scopes(actor, ticket)
+    if request_key and (found := GoodwillGrant.objects.filter(request_key=request_key).first()):
+        return found  # a twin waited on the lock and was stored meanwhile
+    over = [
+        lim for lim in goodwill_limits_for(actor=actor, ticket=ticket, now=now) if amount > lim.left
+    ]
+    within = not over
+    limit_note = _over_note(over[0]) if over else ""
+    try:
+        with transaction.atomic():
+            grant = GoodwillGrant.objects.create(
+                ticket=ticket,
+                customer=ticket.customer,
+                kind=kind,
+                amount=amount,
+                reason=reason.strip()[:300],
+                status=GoodwillGrant.Status.GRANTED if within else GoodwillGrant.Status.REQUESTED,
+                requested_by=acting_user(actor),
+                requested_at=now,
+                decided_by=acting_user(actor) if within else None,
+                decided_at=now if within else None,
+                request_key=request_key,
+                limit_note=limit_note,
+            )
+    except IntegrityError:
+        # A twin of this request was stored between the look-up and the insert.
+        if request_key and (found := GoodwillGrant.objects.filter(request_key=request_key).first()):
+            return found
+        raise
     if within:
         text = _("Goodwill granted: %(kind)s %(amount)s EUR (%(reason)s)")
     else:
-        text = _(
-            "Goodwill requested from a team lead: %(kind)s %(amount)s EUR (%(reason)s); "
-            "above the limit of %(limit)s EUR"
-        )
+        text = _("Goodwill requested from a team lead: %(kind)s %(amount)s EUR (%(reason)s)")
     text = text % {
         "kind": grant.get_kind_display(),
         "amount": amount,
         "reason": grant.reason,
-        "limit": limit,
     }
+    if limit_note:
+        text = f"{text}. {limit_note}"
     _internal_note(ticket, actor, text, now)
     timeline_add(ticket, kind="goodwill", summary=text, actor=actor, at=now)
     audit_record(
@@ -199,5 +328,5 @@ def sales_handover_create(
         summary=note.strip(),
         actor=actor,
         at=now,
-        direction=Interaction.Direction.INTERNAL,
+        direction=customer_selectors.InteractionDirection.INTERNAL,
     )

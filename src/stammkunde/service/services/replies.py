@@ -11,7 +11,9 @@ from stammkunde.core.access import User
 from stammkunde.core.errors import ApplicationError
 
 from ..models import Macro, Message, ReplyTemplate, Ticket
-from .tickets import UNSET, ticket_change, ticket_reply
+from .changes import ticket_change
+from .conversation import ticket_reply
+from .ticket_state import UNSET
 
 PLACEHOLDERS = ("customer_name", "ticket_number", "order_number")
 

@@ -1,17 +1,35 @@
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
+from stammkunde.core.roles import ALL_ROLES
 from stammkunde.core.services import demo_admin_ensure
 
 
 class Command(BaseCommand):
-    help = "Create the demo admin (password kept in var/admin_password) and print the login."
+    help = (
+        "Create the demo admin (password kept in var/admin_password) and print a login "
+        "for every role of the demo shop."
+    )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         username, password = demo_admin_ensure()
+        lines = [f"{'admin':<15} {username} / {password}"]
+        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        for role in ALL_ROLES[1:]:
+            # The demo gives every team member the admin's password (see service/demo.py).
+            for user in users.filter(groups__name=role):
+                if user.check_password(password):
+                    lines.append(f"{role:<15} {user.username} / {password}")
+                    break
         self.stdout.write(
             self.style.SUCCESS(
-                f"\n  Stammkunde runs on http://127.0.0.1:8000\n  Login: {username} / {password}\n"
+                "\n  Stammkunde runs on http://127.0.0.1:8000\n  "
+                + _("Logins (role, user / password):")
+                + "\n    "
+                + "\n    ".join(lines)
+                + "\n"
             )
         )

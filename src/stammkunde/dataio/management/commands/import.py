@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from stammkunde.core.errors import ApplicationError
 from stammkunde.dataio.importers import IMPORTERS
+from stammkunde.dataio.limits import import_size_problem
 from stammkunde.dataio.models import ImportJob
 from stammkunde.dataio.services.imports import import_job_create, import_job_run
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
+        too_big = import_size_problem(path.stat().st_size)
+        if too_big:
+            raise CommandError(f"{path}: {too_big} (STAMMKUNDE_IMPORT_MAX_MB)")
         mapping: dict[str, str] = {}
         if opts["mapping"]:
             try:
