@@ -135,7 +135,23 @@ def _fuzz_operation(
     tally: Tally,
     deadline: float,
 ) -> None:
-    session = requests.Session()
+    # One session per operation, closed at the end: an idle keep-alive socket would hold a
+    # live-server thread and its database connection until the garbage collector ran.
+    with requests.Session() as session:
+        _fuzz_modes(operation, session, token, base_url, known, tally, deadline, role=role)
+
+
+def _fuzz_modes(
+    operation: Any,
+    session: requests.Session,
+    token: str,
+    base_url: str,
+    known: dict[str, Any],
+    tally: Tally,
+    deadline: float,
+    *,
+    role: str,
+) -> None:
     headers = {"Authorization": f"Token {token}"}
     parameters = _known_parameters(operation.path, known)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

@@ -120,7 +120,7 @@ def test_referenced_rows_are_locked_and_a_missing_one_is_refused(shop) -> None:
 
 
 @postgres_only
-def test_replica_mode_ends_with_the_block_and_with_an_error(db) -> None:
+def test_replica_mode_ends_with_the_block_and_with_an_error() -> None:
     # given
     assert _replication_role() == "origin"
     # when the block ends normally
@@ -137,7 +137,7 @@ def test_replica_mode_ends_with_the_block_and_with_an_error(db) -> None:
 
 
 @postgres_only
-def test_a_user_trigger_on_a_written_table_keeps_the_per_row_checks(db) -> None:
+def test_a_user_trigger_on_a_written_table_keeps_the_per_row_checks() -> None:
     # given
     assert db.set_based_checks_allowed([Order, Customer])
     with connection.cursor() as cursor:
