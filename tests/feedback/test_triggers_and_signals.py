@@ -24,7 +24,7 @@ def test_entering_a_lifecycle_phase_triggers_the_survey_once(nps_survey, custome
     from stammkunde.analytics.orm import PhaseChange
 
     PhaseChange.objects.create(
-        customer=customer, changed_on=timezone.now().date(), from_phase="established",
+        customer=customer, changed_on=timezone.localdate(), from_phase="established",
         to_phase="churn_prone",
     )  # fmt: skip
     services.trigger_create(actor=None, survey=nps_survey, event="phase", phase="churn_prone")
@@ -60,8 +60,9 @@ def test_celery_task_wraps_the_service(nps_survey) -> None:
 def test_signals_give_the_last_score_on_a_one_to_five_scale_and_negative_texts(
     nps_survey, csat_survey, customer
 ) -> None:
-    # given: an NPS of 10 and later a CSAT of 2 with an angry comment
-    now = timezone.now()
+    # given: an NPS of 10 and later a CSAT of 2 with an angry comment, the CSAT at 23:30 UTC
+    # (already the next day in Berlin: the day asked for is the shop's local day)
+    now = (timezone.now() - timedelta(days=1)).replace(hour=23, minute=30, second=0)
     services.response_submit(
         answers={q(nps_survey, 1): 10}, version=nps_survey.current_version, customer=customer,
         source="api", now=now - timedelta(days=20),
@@ -71,7 +72,7 @@ def test_signals_give_the_last_score_on_a_one_to_five_scale_and_negative_texts(
         version=csat_survey.current_version, customer=customer, source="api", now=now,
     )  # fmt: skip
     # when
-    signals = feedback_signals(as_of=now.date())
+    signals = feedback_signals(as_of=timezone.localdate(now))
     # then
     row = signals.loc[customer.pk]
     assert row["survey_score_last"] == 2
@@ -88,11 +89,11 @@ def test_signals_map_nps_zero_to_one_and_ten_to_five(nps_survey, customer) -> No
             answers={q(nps_survey, 1): score}, version=nps_survey.current_version, customer=who,
             source="api",
         )  # fmt: skip
-    signals = feedback_signals(as_of=timezone.now().date())
+    signals = feedback_signals(as_of=timezone.localdate())
     assert signals.loc[customer.pk, "survey_score_last"] == 1
     assert signals.loc[other.pk, "survey_score_last"] == 5
     assert text_sentiment("sehr gut") > 0
 
 
 def test_no_responses_give_an_empty_frame(db) -> None:
-    assert feedback_signals(as_of=timezone.now().date()).empty
+    assert feedback_signals(as_of=timezone.localdate()).empty

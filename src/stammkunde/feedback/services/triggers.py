@@ -63,8 +63,8 @@ def _candidates(trigger: Trigger, now: datetime) -> Iterable[dict[str, Any]]:
         hook_run(
             "phase_entries",
             phase=trigger.phase,
-            since=(now - TRIGGER_LOOKBACK).date(),
-            until=now.date(),
+            since=timezone.localdate(now - TRIGGER_LOOKBACK),
+            until=timezone.localdate(now),
             found=entered,
         )
         customers = customer_selectors.customers_by_ids(ids=[c for _, c in entered])
