@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from celery import shared_task
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stammkunde.core.jobs.registry import Cron, JobContext, job_kind
@@ -39,7 +40,7 @@ def analytics_score(
     """
     from .orm import ModelRun
 
-    day = date.fromisoformat(as_of) if as_of else date.today() - timedelta(days=1)
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate() - timedelta(days=1)
     ctx.progress(message=str(_("fitting the models")))
 
     def advance(n: int) -> None:

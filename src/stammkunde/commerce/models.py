@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stammkunde.core.access import InternalOnlyQuerySet, User, VisibleQuerySet
@@ -198,6 +198,6 @@ class Subscription(models.Model):
     def status(self) -> str:
         if self.cancelled_at:
             return self.Status.CANCELLED
-        if self.ends_at and self.ends_at < datetime.date.today():
+        if self.ends_at and self.ends_at < timezone.localdate():
             return self.Status.ENDED
         return self.Status.ACTIVE

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stammkunde.core import services as core_services
@@ -242,13 +243,14 @@ def first_run_complete(*, run: FirstRun) -> Any:
     admin.save(update_fields=["password", "is_superuser"])
     audit_record(actor=admin, action="create", obj=admin, changes={"first_run": True})
     company_save(actor=admin, data=run.company)
+    this_year = timezone.localdate().year
     calendar = service_services.calendar_save(
         actor=admin,
         calendar=None,
         name=_("Business hours"),
         state=run.state,
         opening_hours=DEFAULT_HOURS,
-        closed_days=[date(date.today().year, 12, 24), date(date.today().year, 12, 31)],
+        closed_days=[date(this_year, 12, 24), date(this_year, 12, 31)],
     )
     service_services.queue_save(
         actor=admin, queue=None, name=run.queue_name, calendar=calendar, members=[admin]

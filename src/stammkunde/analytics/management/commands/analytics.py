@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from stammkunde.analytics.services import scoring_run
@@ -64,7 +65,7 @@ class Command(BaseCommand):
         from stammkunde.commerce.models import Order
 
         last = Order.objects.order_by("-ordered_at").values_list("ordered_at", flat=True).first()
-        yesterday = date.today() - timedelta(days=1)
+        yesterday = timezone.localdate() - timedelta(days=1)
         if last is None:
             return yesterday
         return min(yesterday, last.date())
