@@ -11,4 +11,14 @@
       box.checked = all.checked;
     });
   });
+
+  // <details data-fold-below="760">: open on wide screens, folded on narrow ones (the menu).
+  document.querySelectorAll("details[data-fold-below]").forEach(function (box) {
+    const narrow = window.matchMedia("(max-width: " + box.dataset.foldBelow + "px)");
+    function fit() {
+      box.open = !narrow.matches;
+    }
+    fit();
+    narrow.addEventListener("change", fit);
+  });
 })();
