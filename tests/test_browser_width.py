@@ -15,6 +15,13 @@ from .demo_site import browser_login, browser_main_pages, demo_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
+# The innermost elements that reach past the screen's right edge, so a failure says where.
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+    && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
+  .slice(0, 3)
+  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+    + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
 
 
 def test_no_main_page_is_wider_than_a_phone_for_any_role(
@@ -22,7 +29,7 @@ def test_no_main_page_is_wider_than_a_phone_for_any_role(
 ) -> None:
     # given the demo shop and a phone-sized browser
     logins = demo_shop(settings, tmp_path)
-    too_wide: dict[str, int] = {}
+    too_wide: dict[str, tuple[int, list[str]]] = {}
     visited = 0
     for role, (username, password) in sorted(logins.items()):
         page = browser.new_page(viewport=PHONE, locale="de-DE")
@@ -36,7 +43,7 @@ def test_no_main_page_is_wider_than_a_phone_for_any_role(
             visited += 1
             width = page.evaluate("() => document.documentElement.scrollWidth")
             if width > PHONE["width"]:
-                too_wide[f"{role} {path}"] = width
+                too_wide[f"{role} {path}"] = (width, page.evaluate(WIDEST))
         page.close()
     # then none is wider than the screen
     assert visited > 30

@@ -25,6 +25,7 @@ RECURRING = {
     "feedback.run_triggers",
     "analytics.score",
     "loyalty.points_expire",
+    "privacy.retention_apply",
     "jobs.watchdog",
 }
 

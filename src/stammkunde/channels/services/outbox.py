@@ -128,7 +128,7 @@ def outbox_enqueue_reply(message: Any) -> OutboxMessage | None:
             outbox.save()
     except IntegrityError:
         return OutboxMessage.objects.filter(service_message=message).first()
-    _kick(outbox.pk)
+    _send_soon(outbox.pk)
     return outbox
 
 
@@ -155,7 +155,7 @@ def outbox_enqueue_confirmation(*, ticket: Any, to: str, language: str) -> Outbo
             "created_at": timezone.now(),
         },
     )
-    _kick(outbox.pk)
+    _send_soon(outbox.pk)
     return outbox
 
 
@@ -231,7 +231,7 @@ def _enqueue_once(
         },
     )
     if created:
-        _kick(outbox.pk)
+        _send_soon(outbox.pk)
     return outbox
 
 
@@ -306,12 +306,12 @@ def outbox_retry(*, actor: User | None, outbox: OutboxMessage) -> OutboxMessage:
             "retry_after_error": [before["last_error"], ""],
         },
     )
-    transaction.on_commit(lambda: _kick(row.pk))
+    transaction.on_commit(lambda: _send_soon(row.pk))
     row.refresh_from_db()
     return row
 
 
-def _kick(outbox_id: int) -> None:
+def _send_soon(outbox_id: int) -> None:
     """Try to send at once when configured (a worker or the eager runner does it)."""
     if not setting("CHANNELS_SEND_IMMEDIATELY", True):
         return
