@@ -54,6 +54,10 @@ HOOKS = {
         "a lower app asks the current lifecycle phase of customers (kwargs: customer_ids, "
         "found: a dict customer id -> phase for handlers to fill)"
     ),
+    "demo_truth": (
+        "a demo generator asks the demo shop's true buying process of customers (kwargs: "
+        "customer_ids, found: a dict customer id -> (dropout probability, dropped out) to fill)"
+    ),
     "phase_entries": (
         "a lower app asks who entered a lifecycle phase between two days (kwargs: phase, "
         "since, until, found: a list for handlers to extend with (change id, customer id))"

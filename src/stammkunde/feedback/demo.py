@@ -18,14 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
+from stammkunde.core.hooks import hook_run
 from stammkunde.customers.models import Consent, Customer, Interaction
+from stammkunde.service import selectors as service_selectors
 
 from . import services
 from .models import Answer, Invitation, Response, Survey, Trigger
@@ -216,15 +217,10 @@ def _surveys() -> tuple[Survey, Survey]:
 
 def _risk_rank(customer_ids: np.ndarray) -> np.ndarray:
     """Per customer: percentile of the true dropout probability, +0.3 if really dropped out."""
-    truth = apps.get_model("demo", "CustomerTruth")
-    rows = dict(
-        (cid, (p, dropped))
-        for cid, p, dropped in truth.objects.filter(customer_id__in=customer_ids.tolist())
-        .values_list("customer_id", "dropout_probability", "dropped_out_at")
-        .iterator(chunk_size=5000)
-    )
-    probs = np.array([rows.get(int(c), (np.nan, None))[0] for c in customer_ids], float)
-    dropped = np.array([rows.get(int(c), (0, None))[1] is not None for c in customer_ids])
+    rows: dict[int, tuple[float, bool]] = {}
+    hook_run("demo_truth", customer_ids=sorted(set(customer_ids.tolist())), found=rows)
+    probs = np.array([rows.get(int(c), (np.nan, False))[0] for c in customer_ids], float)
+    dropped = np.array([rows.get(int(c), (0.0, False))[1] for c in customer_ids])
     known = ~np.isnan(probs)
     rank = np.full(customer_ids.size, 0.5)
     if known.any():
@@ -277,11 +273,11 @@ def feedback_demo_generate(
             at = start + timedelta(seconds=float(rng.uniform(0, (end - start).total_seconds())))
             plans.append({"survey": nps, "customer": cid, "at": at, "ticket": None})
     # CSAT after solved tickets of consenting customers (when the service demo ran).
-    ticket_model = apps.get_model("service", "Ticket")
     tickets = list(
-        ticket_model.objects.filter(
-            customer_id__in=rows.tolist(), solved_at__gte=start, solved_at__lte=end
-        ).values_list("id", "customer_id", "solved_at", "first_contact_resolved")
+        service_selectors.tickets_solved_between(after=start, until=end)
+        .filter(customer_id__in=rows.tolist())
+        .order_by("id")
+        .values_list("id", "customer_id", "solved_at", "first_contact_resolved")
     )
     for tid, cid, solved_at, fcr in tickets:
         if solved_at is not None and rng.random() < 0.8:
@@ -402,9 +398,7 @@ def _write(
 
 def _live_follow_ups(csat: Survey, nps: Survey, end: datetime, limit: int = 8) -> int:
     """Open follow-up tickets through the real service for the latest detractors."""
-    from stammkunde.service.models import Queue
-
-    if not Queue.objects.exists():
+    if service_selectors.queue_first() is None:
         return 0
     recent = (
         Response.objects.filter(

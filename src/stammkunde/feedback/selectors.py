@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, access_object
 from stammkunde.core.roles import is_internal
+from stammkunde.service import selectors as service_selectors
 
 from . import analysis
 from .models import Answer, Invitation, QuestionType, Response, Survey, SurveyVersion
@@ -313,15 +313,7 @@ def feedback_report(
 
 
 def _ticket_message_texts(*, since: datetime, limit: int) -> list[str]:
-    try:
-        message = apps.get_model("service", "Message")
-    except LookupError:
-        return []
-    return list(
-        message.objects.filter(direction="in", created_at__gte=since)
-        .order_by("-created_at")
-        .values_list("body", flat=True)[:limit]
-    )
+    return service_selectors.inbound_message_texts(since=since, limit=limit)
 
 
 def feedback_texts(
@@ -395,13 +387,7 @@ def feedback_signals(*, as_of: date, window_days: int = 90) -> pd.DataFrame:
 
 
 def _negative_ticket_messages(*, start: datetime, end: datetime) -> pd.Series:
-    try:
-        message = apps.get_model("service", "Message")
-    except LookupError:
-        return pd.Series(dtype=float)
-    rows = message.objects.filter(
-        direction="in", created_at__gte=start, created_at__lte=end, ticket__customer__isnull=False
-    ).values_list("ticket__customer_id", "body")
+    rows = service_selectors.inbound_message_bodies_by_customer(start=start, end=end)
     counts: dict[int, int] = {}
     for customer_id, body in rows.iterator(chunk_size=5000):
         if sentiment_score(body[:2000]) < -0.3:
