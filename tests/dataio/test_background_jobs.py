@@ -20,7 +20,7 @@ from stammkunde.customers.models import Customer
 from stammkunde.customers.services import customer_create
 from stammkunde.dataio.models import ExportJob, ImportJob
 from stammkunde.dataio.services import exports
-from stammkunde.dataio.services.imports import import_job_create, import_job_enqueue
+from stammkunde.dataio.services.import_jobs import import_job_create, import_job_enqueue
 
 from .conftest import EXAMPLES
 

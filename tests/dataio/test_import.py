@@ -12,7 +12,8 @@ from stammkunde.core.models import AuditEntry
 from stammkunde.customers.models import Customer, EmailAddress, Interaction
 from stammkunde.dataio.models import ImportJob, ImportSource
 from stammkunde.dataio.readers import FileError
-from stammkunde.dataio.services.imports import import_file, import_job_create, import_job_run
+from stammkunde.dataio.services.import_jobs import import_job_create, import_job_run
+from stammkunde.dataio.services.imports import import_file
 
 from .conftest import EXAMPLES, write
 

@@ -22,7 +22,7 @@ from stammkunde.commerce.models import Order, OrderLine, Return
 from stammkunde.commerce.services import LineInput, order_create, return_create
 from stammkunde.customers.models import Customer, Interaction
 from stammkunde.dataio.models import ImportJob
-from stammkunde.dataio.services.imports import import_job_create, import_job_run
+from stammkunde.dataio.services.import_jobs import import_job_create, import_job_run
 from stammkunde.loyalty.models import LoyaltyAccount, PointsEntry, PointsLot
 from tests.commerce.factories import product
 from tests.customers.factories import CustomerFactory

@@ -28,7 +28,7 @@ from stammkunde.core.jobs.registry import Every, JobContext, job_kind
 )
 def dataio_import_run(ctx: JobContext, job_id: int) -> dict[str, Any]:
     """Run a recorded import; the import's own progress is the job's progress."""
-    from .services.imports import import_job_run
+    from .services.import_jobs import import_job_run
 
     def progress(rows: int, fraction: float) -> None:
         # The total is not known before the end of the file: estimate it from the fraction.

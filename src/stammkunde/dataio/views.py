@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stammkunde.core.access import access_object
+from stammkunde.core.audit import audit_read
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.jobs import selectors as jobs_selectors
 from stammkunde.core.jobs.services import job_start_checked
@@ -29,7 +30,7 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from .services import background, dedup, exports, imports, merge, webhooks
+from .services import background, dedup, exports, import_jobs, merge, webhooks
 
 
 @login_required
@@ -40,7 +41,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            job = imports.import_job_create(
+            job = import_jobs.import_job_create(
                 actor=request.user,
                 kind=data["kind"],
                 file_name=data["file"].name,
@@ -54,7 +55,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             try:
-                imports.import_job_enqueue(job, user=request.user)
+                import_jobs.import_job_enqueue(job, user=request.user)
             except background.QueueUnavailable as exc:
                 messages.error(request, exc.message)
             return redirect("dataio:job", pk=job.pk)
@@ -73,7 +74,7 @@ def job_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = access_object(ImportJob.objects.select_related("source"), request.user, pk=pk)
     context = {
         "job": job,
-        "progress": imports.import_job_progress(job),
+        "progress": import_jobs.import_job_progress(job),
         "not_sent": background.import_not_sent(job),
     }
     if getattr(request, "htmx", False):
@@ -89,7 +90,7 @@ def job_start_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = access_object(ImportJob.objects.all(), request.user, pk=pk)
     if background.import_not_sent(job):
         try:
-            imports.import_job_enqueue(job, user=request.user)
+            import_jobs.import_job_enqueue(job, user=request.user)
         except background.QueueUnavailable as exc:
             messages.error(request, exc.message)
     return redirect("dataio:job", pk=job.pk)
@@ -171,6 +172,7 @@ def merge_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(keep)
     preview = merge.customer_merge_preview(keep=keep, remove=remove)
+    audit_read(request, [keep.pk, remove.pk])  # both records' contact data are shown
     return render(request, "dataio/merge.html", {"pair": pair, "preview": preview})
 
 

@@ -14,7 +14,7 @@ from stammkunde.core.errors import ApplicationError
 from stammkunde.dataio.importers import IMPORTERS
 from stammkunde.dataio.limits import import_size_problem
 from stammkunde.dataio.models import ImportJob
-from stammkunde.dataio.services.imports import import_job_create, import_job_run
+from stammkunde.dataio.services.import_jobs import import_job_create, import_job_run
 
 
 class Command(BaseCommand):
