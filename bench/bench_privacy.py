@@ -58,7 +58,7 @@ def _heavy_customer(tickets: int, timeline: int) -> Any:
     """One customer with ``tickets`` tickets (2 messages each) and ``timeline`` entries."""
     from django.db import connection, transaction
 
-    from stammkunde.core.bulk import bulk_insert, sequences_reset
+    from stammkunde.core.db import bulk_insert, sequences_reset
     from stammkunde.customers.models import Interaction
     from stammkunde.customers.services import customer_create
     from stammkunde.service.models import Queue, Ticket

@@ -51,7 +51,7 @@ def _load(customers: int, tickets: int, seed: int) -> dict[str, object]:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from stammkunde.core.bulk import bulk_insert, sequences_reset
+    from stammkunde.core.db import bulk_insert, sequences_reset
     from stammkunde.core.models import ServicePartner
     from stammkunde.core.services import user_create
     from stammkunde.customers.models import Customer

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
-from stammkunde.core.bulk import bulk_insert
+from stammkunde.core.db import bulk_insert
 from stammkunde.core.hooks import hook_run
 from stammkunde.core.jobs.runner import tasks_fan_out
 from stammkunde.customers.models import Customer

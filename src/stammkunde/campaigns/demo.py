@@ -7,7 +7,7 @@ horizon — nobody else reacts. So the true average effect is known, and the
 evaluation must recover it within its interval while the uplift model must
 rank the customers with returns first (tests/campaigns/test_demo.py).
 
-Everything is bulk-inserted (``core.bulk.bulk_insert``): a 5,000-customer
+Everything is bulk-inserted (``core.db.bulk_insert``): a 5,000-customer
 shop takes well under a second.
 """
 
@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from stammkunde.commerce.models import Order, OrderLine, Product, Return
-from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
+from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.customers.models import Consent, Customer, PhoneNumber
 
 from . import services

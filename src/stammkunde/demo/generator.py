@@ -31,7 +31,7 @@ from stammkunde.commerce.models import (
     Return,
     Subscription,
 )
-from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
+from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.core.sequences import counter_raise_to
 from stammkunde.customers.models import (
     Address,

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
+from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.core.hooks import hook_run
 from stammkunde.customers.models import Consent, Customer, Interaction
 from stammkunde.service import selectors as service_selectors

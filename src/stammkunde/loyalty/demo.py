@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stammkunde.commerce.models import Order, OrderLine, ProductCategory
-from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
+from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.models import Customer
 

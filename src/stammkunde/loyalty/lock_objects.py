@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from stammkunde.core.access import User, access_object
-from stammkunde.core.fastrows import rows_fetch
+from stammkunde.core.db import rows_fetch
 
 from .models import LoyaltyAccount, Voucher
 
@@ -36,7 +36,7 @@ def account_for_update(pk: int, *, user: User | None = None) -> LoyaltyAccount:
 
     With ``user`` the account must also be visible to that user (else Http404).
     Every booking starts here, so the common case is one lean statement
-    (``core.fastrows``): no user, or a user who sees all accounts.
+    (``core.db``): no user, or a user who sees all accounts.
     """
     if user is not None:
         visible = LoyaltyAccount.objects.visible_to(user)

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stammkunde.commerce.models import Order, Return
-from stammkunde.core.bulk import bulk_insert, next_id, sequences_reset
+from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.core.models import Profile, ServicePartner
 from stammkunde.core.sequences import counter_next
 from stammkunde.core.services import demo_admin_ensure, user_create

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 
-from stammkunde.core.bulk import bulk_insert
+from stammkunde.core.db import bulk_insert
 from stammkunde.core.models import ServicePartner
 
 from .erlang import scheduled_agents, workload_agents

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record, diff, snapshot
-from stammkunde.core.bulk import bulk_insert
+from stammkunde.core.db import bulk_insert
 from stammkunde.core.errors import ApplicationError, validated
 
 from ..models import (

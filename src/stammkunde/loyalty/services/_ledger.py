@@ -19,8 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from stammkunde.core.db import row_insert, row_update, row_value, rows_fetch
 from stammkunde.core.errors import ApplicationError, ConflictError
-from stammkunde.core.fastrows import row_insert, row_update, row_value, rows_fetch
 from stammkunde.core.hooks import hook_run
 
 from ..models import (
