@@ -35,6 +35,18 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database of this run's own on a shared PostgreSQL (``test_<name>_<pid>``).
+
+    Two runs on one server (a developer's and a CI run, or two checkouts) would
+    otherwise both create ``test_<name>`` and drop it under each other.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., Any]:
     counter = {"n": 0}

@@ -16,7 +16,8 @@ from django.core.management import CommandError, call_command
 from stammkunde.customers.models import Customer
 from stammkunde.dataio.models import ImportJob
 from stammkunde.dataio.readers import FileError, detect_encoding
-from stammkunde.dataio.services.imports import import_file, import_job_create, import_job_run
+from stammkunde.dataio.services.import_jobs import import_job_create, import_job_run
+from stammkunde.dataio.services.imports import import_file
 
 from .conftest import write
 
@@ -127,6 +128,26 @@ def test_deeply_nested_json_is_a_row_error(tmp_path) -> None:
     assert job.status == ImportJob.Status.DONE, job.message
     assert job.rows_failed == 1 and "nested too deeply" in job.errors[0]["message"]
     assert Customer.objects.get().external_id == "K1"
+
+
+def test_json_nested_deeper_than_the_limit_is_refused_and_nothing_is_written(
+    tmp_path, settings
+) -> None:
+    # given: line 2 is nested 40 levels deep, twice the limit
+    settings.INPUT_MAX_JSON_DEPTH = 20
+    deep = '{"external_id": "K9", "last_name": "B", "x": ' + "[" * 39 + "]" * 39 + "}\n"
+    content = ('{"external_id": "K1", "last_name": "A"}\n' + deep).encode()
+    # when
+    job = _job(tmp_path, "kunden.jsonl", content)
+    # then
+    assert job.status == ImportJob.Status.ROLLED_BACK, job.message
+    assert job.finished_at is not None
+    assert job.rows_failed == 1
+    error = job.errors[0]
+    assert error["line"] == 2
+    assert error["message"] == "Zu tief verschachtelt: höchstens 20 Ebenen."
+    assert error["text"].startswith("kunden.jsonl, line 2: ")
+    assert not Customer.objects.exists()
 
 
 def test_a_failure_message_quoting_the_file_is_stored_and_the_job_is_not_left_running(

@@ -123,9 +123,16 @@ def raw_query_problems(raw: str) -> dict[str, list[str]]:
 
 
 def json_problems(
-    data: Any, *, max_depth: int | None = None, max_length: int | None = None
+    data: Any,
+    *,
+    max_depth: int | None = None,
+    max_length: int | None = None,
+    check_text: bool = True,
 ) -> dict[str, list[str]]:
-    """Problems of a decoded JSON value, by dotted path (``lines.2.sku``); empty when fine."""
+    """Problems of a decoded JSON value, by dotted path (``lines.2.sku``); empty when fine.
+
+    ``check_text=False`` checks the nesting only (imports check their text themselves).
+    """
     depth_limit = max_json_depth() if max_depth is None else max_depth
     length_limit = max_field_length() if max_length is None else max_length
     problems: dict[str, list[str]] = {}
@@ -139,13 +146,15 @@ def json_problems(
             )
             return
         if isinstance(value, str):
+            if not check_text:
+                return
             message = text_problem(value, max_length=length_limit)
             if message:
                 _add(problems, path or "body", message)
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 child = f"{path}.{key}" if path else str(key)
-                message = text_problem(str(key), max_length=200)
+                message = text_problem(str(key), max_length=200) if check_text else None
                 if message:
                     _add(problems, child, message)
                     continue

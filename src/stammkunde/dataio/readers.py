@@ -21,7 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext as _
+
 from stammkunde.core.errors import ApplicationError
+from stammkunde.core.inputs import json_problems, max_json_depth
 
 FORMATS = ("csv", "xlsx", "jsonl")
 SNIFF_BYTES = 64 * 1024
@@ -284,6 +287,10 @@ def _open_jsonl(path: Path, name: str) -> Table:
     counter = _CountingReader(path.open("rb"))
     stream = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding)
     columns: list[str] = []
+    # The API's limit (INPUT_MAX_JSON_DEPTH); read and translated here, not in the
+    # thread that reads the rows.
+    max_depth = max_json_depth()
+    too_deep = _("Nested too deeply: at most %(max)d levels.") % {"max": max_depth}
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
@@ -305,6 +312,13 @@ def _open_jsonl(path: Path, name: str) -> Table:
                     continue
                 if not isinstance(obj, dict):
                     yield number, {"__error__": "each line must be a JSON object"}
+                    continue
+                # A value is at most one level deeper than its brackets: most lines
+                # cannot be too deep, and need no walk.
+                if raw.count("[") + raw.count("{") >= max_depth and json_problems(
+                    obj, max_depth=max_depth, check_text=False
+                ):
+                    yield number, {"__error__": too_deep}
                     continue
                 yield number, obj
         except UnicodeDecodeError as exc:
