@@ -9,24 +9,29 @@ links of its menu, a customer page and a ticket page.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
 
-from stammkunde.core.roles import ALL_ROLES
+from stammkunde.core.roles import ROLE_NAMES
 
 DEMO_END = "2026-10-31"
 
 
 def demo_logins(printed: str) -> dict[str, tuple[str, str]]:
-    """Role -> (username, password) from the console output of ``demo_admin``."""
+    """Role -> (username, password) from the console output of ``demo_admin``.
+
+    The console names each role by its translated name, as a person reads it.
+    """
+    by_name = {str(name): role for role, name in ROLE_NAMES.items()}
     logins = {}
     for row in printed.splitlines():
-        parts = row.split()
-        if len(parts) == 4 and parts[0] in ALL_ROLES and parts[2] == "/":
-            logins[parts[0]] = (parts[1], parts[3])
+        found = re.fullmatch(r"\s*(.+?)\s{2,}(\S+) / (\S+)\s*", row)
+        if found and found.group(1) in by_name:
+            logins[by_name[found.group(1)]] = (found.group(2), found.group(3))
     return logins
 
 

@@ -11,6 +11,7 @@ from django.core import mail
 from stammkunde.campaigns import selectors, services
 from stammkunde.campaigns.models import Campaign, CampaignContact, CampaignRun
 from stammkunde.channels.models import OutboxMessage
+from stammkunde.core.jobs.models import Job
 from stammkunde.customers.services import consent_record, contacts_suppress
 from stammkunde.service.models import Ticket
 
@@ -85,9 +86,16 @@ def test_the_confirmed_run_does_what_the_preview_said(
     # when
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": preview.token})
-    # then
+    # then: the send ran as a job, with done of total over the audience
     assert response.status_code == 302
+    assert response["Location"] == f"/campaigns/{campaign.pk}/"
+    job = Job.objects.get(kind="campaigns.send")
+    assert job.status == Job.Status.DONE, job.error
+    assert job.started_by == marketing
+    assert job.params == {"campaign_id": campaign.pk, "confirm": preview.token}
+    assert job.progress_done == job.progress_total == preview.audience
     run = CampaignRun.objects.get()
+    assert run.actor == marketing
     assert run.counts["treatment"] == preview.plan.treatment
     assert run.counts["control"] == preview.plan.control
     assert run.counts["suppressed"] == preview.plan.suppressed
@@ -110,7 +118,9 @@ def test_a_post_without_confirmation_sends_nothing(client, marketing, audience) 
     assert mail.outbox == []
 
 
-def test_a_changed_audience_makes_the_confirmation_stale(client, marketing, audience) -> None:
+def test_a_changed_audience_makes_the_confirmation_stale(
+    client, marketing, audience, django_capture_on_commit_callbacks
+) -> None:
     # given a preview, then one more customer joins the audience
     campaign = email_campaign()
     _page, preview = _preview(client, campaign)
@@ -122,8 +132,12 @@ def test_a_changed_audience_makes_the_confirmation_stale(client, marketing, audi
     assert CampaignRun.objects.count() == 0
     assert response.context["preview"].plan.treatment == preview.plan.treatment + 1
     assert 'id="stale"' in response.content.decode()
+    assert not Job.objects.filter(kind="campaigns.send").exists()
     # and the new token confirms
-    client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": response.context["preview"].token})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/campaigns/{campaign.pk}/run/", {"confirm": response.context["preview"].token}
+        )
     assert CampaignRun.objects.get().counts["treatment"] == preview.plan.treatment + 1
 
 
@@ -131,6 +145,137 @@ def test_a_guessed_token_confirms_nothing(client, marketing, audience) -> None:
     campaign = email_campaign()
     response = client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": "0" * 20})
     assert response.status_code == 409 and CampaignRun.objects.count() == 0
+
+
+def test_a_confirmation_sends_once_however_often_it_is_posted_or_its_job_run(
+    client, marketing, audience, django_capture_on_commit_callbacks
+) -> None:
+    from stammkunde.core.jobs.services import job_start
+
+    # given a confirmed send that ran
+    campaign = email_campaign(control_share=Decimal("0.25"))
+    _page, preview = _preview(client, campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": preview.token})
+    contacts, mails = CampaignContact.objects.count(), len(mail.outbox)
+    assert contacts == 12 and mails == preview.plan.treatment
+    # when: the same confirmation is posted again
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": preview.token})
+    # then: stale, asked again, no second job
+    assert again.status_code == 409
+    assert Job.objects.filter(kind="campaigns.send").count() == 1
+    # when: its job runs once more (as a retry does, past the page's check)
+    first = Job.objects.get(kind="campaigns.send")
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = job_start(kind="campaigns.send", params=first.params, user=marketing)
+    # then: the run refuses the token; nobody is contacted twice
+    assert retry is not None
+    retry.refresh_from_db()
+    assert retry.status == Job.Status.FAILED and "ConflictError" in retry.error
+    assert CampaignContact.objects.count() == contacts and len(mail.outbox) == mails
+    assert CampaignRun.objects.count() == 1
+
+
+def test_a_second_confirmation_while_the_send_runs_shows_that_send(
+    client, marketing, audience
+) -> None:
+    # given a send of this campaign that is still queued (its commit has not come yet)
+    campaign = email_campaign()
+    _page, preview = _preview(client, campaign)
+    client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": preview.token})
+    # when: confirmed once more
+    response = client.post(f"/campaigns/{campaign.pk}/run/", {"confirm": preview.token})
+    # then: the same job, no second one, and nothing sent in the request
+    assert response.status_code == 302
+    job = Job.objects.get(kind="campaigns.send")
+    assert job.status == Job.Status.QUEUED
+    assert CampaignContact.objects.count() == 0 and mail.outbox == []
+    page = client.get(f"/campaigns/{campaign.pk}/")
+    assert [m.level_tag for m in page.context["messages"]] == ["success", "info"]
+    assert 'id="send-job" data-status="queued"' in page.content.decode()
+
+
+def test_the_campaign_page_shows_the_progress_of_its_send_and_reloads_when_done(
+    client, marketing
+) -> None:
+    # given a running send of the campaign
+    campaign = email_campaign()
+    job = Job.objects.create(
+        kind="campaigns.send",
+        params={"campaign_id": campaign.pk, "confirm": "x"},
+        status=Job.Status.RUNNING,
+        progress_done=3,
+        progress_total=16,
+    )
+    # when / then: the page shows the bar and polls its part
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert '<progress class="job-progress" max="16" value="3"' in html
+    assert f'hx-get="/campaigns/{campaign.pk}/?part=send"' in html
+    part = client.get(f"/campaigns/{campaign.pk}/?part=send", HTTP_HX_REQUEST="true")
+    assert part.content.decode().startswith('<section class="card" id="send-job"')
+    assert "HX-Refresh" not in part
+    # when: the send is done
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.DONE, result={"treatment": 12, "control": 4}
+    )
+    part = client.get(f"/campaigns/{campaign.pk}/?part=send", HTTP_HX_REQUEST="true")
+    # then: the page reloads (its figures changed), with the outcome as a message
+    assert part["HX-Refresh"] == "true"
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="send-job"' not in html
+    assert "12 kontaktiert, 4 als Kontrollgruppe zurückgehalten." in html
+
+
+def test_a_failed_send_shows_its_error_on_the_campaign_page(client, marketing) -> None:
+    campaign = email_campaign()
+    Job.objects.create(
+        kind="campaigns.send",
+        params={"campaign_id": campaign.pk},
+        status=Job.Status.FAILED,
+        error="ValueError: boom",
+    )
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="send-job" data-status="failed"' in html and "ValueError: boom" in html
+    assert "hx-get" not in html.split('id="send-job"')[1].split("</section>")[0]
+
+
+@pytest.fixture
+def broker_down(settings):
+    """Jobs go to a broker nobody listens at (as in tests/core's ``broker_at``)."""
+    from stammkunde.celery import app
+
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+    url = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.JOBS_INLINE = False
+    app.conf.broker_url, app.conf.task_always_eager = url, False
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield
+    app.conf.broker_url, app.conf.task_always_eager = old
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_a_broker_that_is_down_refuses_the_send_clearly_and_sends_nothing(
+    client, marketing, audience, broker_down, monkeypatch
+) -> None:
+    from django.db import transaction
+
+    campaign = email_campaign()
+    _page, preview = _preview(client, campaign)
+    # the test's transaction defers on_commit; a view outside one dispatches at once
+    monkeypatch.setattr(transaction, "on_commit", lambda func, *a, **k: func())
+    response = client.post(
+        f"/campaigns/{campaign.pk}/run/", {"confirm": preview.token}, follow=True
+    )
+    html = response.content.decode()
+    assert "Die Job-Warteschlange ist nicht erreichbar" in html
+    assert Job.objects.get(kind="campaigns.send").status == Job.Status.NOT_SENT
+    assert 'id="send-job" data-status="not_sent"' in html
+    assert CampaignRun.objects.count() == 0 and CampaignContact.objects.count() == 0
 
 
 def test_the_test_send_goes_only_to_the_user_and_counts_nothing(

@@ -296,3 +296,59 @@ def test_unsubscribe_page_asks_before_withdrawing_and_refuses_forged_links(clien
     assert client.post(f"/campaigns/u/{token}/").status_code == 200
     assert Consent.objects.filter(customer=customer, status="withdrawn").count() == 1
     assert client.post(f"/campaigns/u/{token}x/").status_code == 400
+
+
+def test_the_send_job_reports_progress_over_the_audience_and_contacts_as_the_direct_run(
+    monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    # given 23 customers (20 consenting, 3 without consent) and a 30 % control share
+    from django.db import transaction
+
+    from stammkunde.campaigns.services import sends
+    from stammkunde.core.jobs.models import Job
+    from stammkunde.core.jobs.services import RowContext, job_start
+
+    for i in range(20):
+        consenting_customer(first_name=f"J{i}")
+    for i in range(3):
+        CustomerFactory(first_name=f"Ohne{i}")
+    campaign = email_campaign(control_share=Decimal("0.30"))
+    # and what the direct run makes (rolled back again)
+    with transaction.atomic():
+        direct = services.campaign_run(actor=None, campaign=campaign)
+        made = {(c.customer_id, c.group) for c in campaign.contacts.all()}
+        audience = direct.counts["audience"]
+        transaction.set_rollback(True)
+    assert audience == 23 and len(made) == 20
+    assert not campaign.contacts.exists() and not campaign.runs.exists()
+    monkeypatch.setattr(sends, "RUN_CHUNK", 6)
+    reported: list[tuple[int | None, int, int | None]] = []
+    progress = RowContext.progress
+
+    def spy(self, **kwargs):
+        progress(self, **kwargs)
+        reported.append((self.job_id, self.done, self.total))
+
+    monkeypatch.setattr(RowContext, "progress", spy)
+    # when: the job runs
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind="campaigns.send", params={"campaign_id": campaign.pk})
+    # then: done of total over the audience, step by step, and the same contacts
+    assert job is not None
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert job.progress_done == job.progress_total == audience
+    steps = [done for job_id, done, total in reported if job_id == job.pk and total]
+    assert steps == [3, 9, 15, 21, 23]  # the three without consent are done at once
+    assert {(c.customer_id, c.group) for c in campaign.contacts.all()} == made
+    assert job.result["treatment"] + job.result["control"] == 20
+    assert len(mail.outbox) == job.result["treatment"]
+    # when: the job runs again (as a retry would): nobody is contacted twice
+    with django_capture_on_commit_callbacks(execute=True):
+        again = job_start(kind="campaigns.send", params={"campaign_id": campaign.pk})
+    assert again is not None
+    again.refresh_from_db()
+    assert again.status == Job.Status.DONE and again.result["treatment"] == 0
+    assert again.progress_done == again.progress_total == 3  # the ones without consent
+    assert campaign.contacts.count() == 20
+    assert len(mail.outbox) == job.result["treatment"]

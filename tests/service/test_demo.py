@@ -14,6 +14,7 @@ from stammkunde.demo.generator import demo_generate
 from stammkunde.service import selectors
 from stammkunde.service.demo import service_demo_generate
 from stammkunde.service.models import GoodwillGrant, Queue, Status, Ticket
+from tests.demo_site import demo_logins
 
 pytestmark = pytest.mark.django_db
 END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
@@ -45,8 +46,8 @@ def test_demo_tickets_users_and_figures(settings, tmp_path) -> None:
     call_command("demo_admin", stdout=out)
     printed = out.getvalue()
     password = (tmp_path / "admin_password").read_text().strip()
-    for role in ALL_ROLES:
-        line = next(row for row in printed.splitlines() if row.strip().startswith(role + " "))
-        username = line.split()[1]
+    logins = demo_logins(printed)
+    assert sorted(logins) == sorted(ALL_ROLES)
+    for username, shown in logins.values():
+        assert shown == password
         assert get_user_model().objects.get(username=username).check_password(password)
-        assert line.strip().endswith(password)

@@ -74,11 +74,24 @@ def _sendable_campaigns() -> list[tuple[Any, str]]:
     start_param=StartParam("campaign_id", _("Campaign"), _sendable_campaigns, int),
     timeout=timedelta(hours=1),
 )
-def campaigns_send(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
-    """Send a scheduled campaign to its audience now; its mails follow as their own job."""
+def campaigns_send(ctx: JobContext, campaign_id: int, confirm: str | None = None) -> dict[str, Any]:
+    """Send a campaign to its audience now; its mails follow as their own job.
+
+    ``confirm`` is the preview's token when the campaign page started the send
+    ("send now"): the run refuses it once the plan changed, so a retry after a
+    run that was written contacts nobody twice. Progress is done of total
+    over the audience.
+    """
     campaign = Campaign.objects.get(pk=campaign_id)
     ctx.progress(message=str(_("choosing the audience")))
-    run = services.campaign_run(actor=ctx.user, campaign=campaign)
+    contacting = str(_("contacting the audience"))
+
+    def progress(done: int, total: int) -> None:
+        ctx.progress(done=done, total=total, message=contacting)
+
+    run = services.campaign_run(
+        actor=ctx.user, campaign=campaign, confirm=confirm, progress=progress
+    )
     return {"run": run.pk, **run.counts}
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stammkunde.core.access import User
+from stammkunde.core.audit import audit_read
 from stammkunde.core.charts import chart_scripts, figure_html
 from stammkunde.core.errors import ApplicationError, ConflictError
 from stammkunde.core.forms import form_errors_apply
@@ -204,8 +205,27 @@ def campaign_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The campaign's dashboard: contacts, evaluation with ROI and advice, charts."""
+    """The campaign's dashboard: contacts, evaluation with ROI and advice, charts.
+
+    While a send runs, htmx polls ``?part=send`` for its progress bar; once the
+    send is over, that answer reloads the page (its figures changed).
+    """
     campaign = _campaign_for(request, pk)
+    send_job = selectors.campaign_send_job(campaign)
+    if getattr(request, "htmx", False) and request.GET.get("part") == "send":
+        response = render(
+            request, "campaigns/_send_job.html", {"campaign": campaign, "send_job": send_job}
+        )
+        if send_job is None or not send_job["active"]:
+            job = send_job["job"] if send_job else None
+            if job is not None and job.status == "done" and isinstance(job.result, dict):
+                messages.success(
+                    request,
+                    _("%(t)s contacted, %(c)s held out as control.")
+                    % {"t": job.result.get("treatment", 0), "c": job.result.get("control", 0)},
+                )
+            response["HX-Refresh"] = "true"
+        return response
     evaluation = selectors.evaluation_latest(campaign=campaign)
     return render(
         request,
@@ -226,6 +246,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "plotly_script": _plotly_script(),
             "reason_labels": selectors.REASON_LABELS,
             "can_change": request.user.has_perm("campaigns.change_campaign"),
+            "send_job": send_job,
         },
     )
 
@@ -260,6 +281,7 @@ def _preview_page(
     request: HttpRequest, campaign: Campaign, action: str, *, status: int = 200, stale: bool = False
 ) -> HttpResponse:
     preview = selectors.campaign_preview(campaign, user=request.user, action=action)
+    audit_read(request, [row["customer"].pk for row in preview.sample])  # sample shows names
     return render(
         request,
         "campaigns/preview.html",
@@ -317,25 +339,40 @@ def campaign_status_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def campaign_run_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send the campaign now, as its confirmed preview says; without confirmation: the preview."""
+    """Send the campaign now, as its confirmed preview says; without confirmation: the preview.
+
+    The send runs as the job ``campaigns.send`` (never in this request); the
+    campaign page shows its progress.
+    """
     campaign = _campaign_for(request, pk, change=True)
     confirm = request.POST.get("confirm", "")
     if not confirm:
         return redirect(f"{reverse('campaigns:preview', args=[pk])}?action=run")
     try:
-        run = services.campaign_run(actor=request.user, campaign=campaign, confirm=confirm)
+        job = services.campaign_send_start(actor=request.user, campaign=campaign, confirm=confirm)
     except ConflictError as exc:
         messages.error(request, exc.message)
         return _preview_page(request, campaign, "run", status=409, stale=True)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _job_refusal(exc))
     else:
-        messages.success(
-            request,
-            _("%(t)s contacted, %(c)s held out as control.")
-            % {"t": run.counts.get("treatment", 0), "c": run.counts.get("control", 0)},
-        )
+        if getattr(job, "deduplicated", False):
+            messages.info(request, _("This campaign is being sent already; here is its progress."))
+        else:
+            messages.success(
+                request, _("The campaign is being sent in the background; its progress shows here.")
+            )
     return redirect("campaigns:detail", pk=pk)
+
+
+def _job_refusal(exc: ApplicationError) -> str:
+    """The message for a send that could not start (the job runner's own words)."""
+    if exc.code == "broker_unavailable":
+        return _(
+            "The job queue is not reachable, so the job could not be started. "
+            "It has been recorded and can be retried from the jobs page."
+        )
+    return exc.message
 
 
 @login_required
@@ -430,6 +467,7 @@ def campaign_letters_view(request: HttpRequest, pk: int, fmt: str = "html") -> H
         address = next(iter(customer.addresses.all()), None)
         body = services.campaign_text_render(text=campaign.body, contact=contact, campaign=campaign)
         letters.append({"contact": contact, "customer": customer, "address": address, "body": body})
+    audit_read(request, [c.customer_id for c in contacts])  # names and addresses, html or csv
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="letters-{campaign.pk}.csv"'

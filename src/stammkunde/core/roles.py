@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.utils.translation import gettext_lazy as _
 
 from .db.statements import statement_run
 
@@ -24,6 +25,14 @@ PARTNER_AGENT = "partner_agent"
 MARKETING = "marketing"
 ANALYST = "analyst"
 ALL_ROLES = (ADMIN, TEAM_LEAD, AGENT, PARTNER_AGENT, MARKETING, ANALYST)
+ROLE_NAMES = {
+    ADMIN: _("Administrator"),
+    TEAM_LEAD: _("Team lead"),
+    AGENT: _("Agent"),
+    PARTNER_AGENT: _("Partner agent"),
+    MARKETING: _("Marketing"),
+    ANALYST: _("Analyst"),
+}
 
 # Roles that work with the whole customer base; a partner agent sees only the
 # customers of its partner's queues (see each model's visible_to).

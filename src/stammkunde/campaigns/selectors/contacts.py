@@ -137,6 +137,36 @@ def campaign_call_tasks(campaign: Campaign, *, limit: int = 50) -> list[dict[str
     ]
 
 
+def campaign_send_job(campaign: Campaign) -> dict[str, Any] | None:
+    """The campaign's newest send job (``campaigns.send``) for its page; None if it has none.
+
+    ``active`` while it is queued or running (with its ``progress``);
+    ``failed`` when it failed or was not sent and no run of the campaign came
+    after it. A send that is done shows as a run of the campaign.
+    """
+    from stammkunde.core.jobs.models import Job
+    from stammkunde.core.jobs.selectors import job_progress
+
+    job = (
+        Job.objects.filter(kind="campaigns.send", params__campaign_id=campaign.pk)
+        .order_by("-id")
+        .first()
+    )
+    if job is None:
+        return None
+    active = job.status in Job.ACTIVE
+    failed = (
+        job.status in (Job.Status.FAILED, Job.Status.NOT_SENT)
+        and not campaign.runs.filter(started_at__gte=job.created_at).exists()
+    )
+    return {
+        "job": job,
+        "active": active,
+        "failed": failed,
+        "progress": job_progress(job) if active else None,
+    }
+
+
 def call_tasks_filter() -> Q:
     """The tickets that are campaign call tasks (tag ``outbound-call``)."""
     return Q(tags__name="outbound-call")

@@ -46,7 +46,14 @@ from .mail import (
     unsubscribe_url,
 )
 from .segments import segment_freeze, segment_save
-from .sends import campaign_run, campaign_trigger_pass, campaigns_dispatch_due
+from .sends import (
+    RUN_CHUNK,
+    campaign_run,
+    campaign_run_check,
+    campaign_send_start,
+    campaign_trigger_pass,
+    campaigns_dispatch_due,
+)
 
 __all__ = [
     "CAMPAIGN_FIELDS",
@@ -54,12 +61,15 @@ __all__ = [
     "DOI_MAX_AGE",
     "DOI_SALT",
     "DOI_SOURCE",
+    "RUN_CHUNK",
     "UNSUBSCRIBE_SALT",
     "DoiConfirmation",
     "base_url",
     "campaign_create",
     "campaign_evaluate",
     "campaign_run",
+    "campaign_run_check",
+    "campaign_send_start",
     "campaign_status_set",
     "campaign_test_send",
     "campaign_text_render",

@@ -9,8 +9,10 @@ call tasks in the service desk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +29,15 @@ from ..models import (
 )
 from ._common import _call_queue, _stale, _timeline, log
 
+if TYPE_CHECKING:
+    from stammkunde.core.jobs.models import Job
+
+#: ``progress(done, total)``: how many customers of the run's audience are handled so far.
+Progress = Callable[[int, int], None]
+
+#: Contacts written and acted on per step of a run; progress is reported after each step.
+RUN_CHUNK = 200
+
 
 def campaign_run(
     *,
@@ -34,20 +45,57 @@ def campaign_run(
     campaign: Campaign,
     now: datetime | None = None,
     confirm: str | None = None,
+    progress: Progress | None = None,
 ) -> CampaignRun:
     """Send a scheduled campaign to its audience now (customers not contacted yet).
 
     ``confirm`` is the token of the preview the user agreed to
     (``selectors.campaign_preview``); when given, a plan that differs from it
     (the audience changed meanwhile) is refused with ``ConflictError`` code
-    ``stale`` and nothing is written. The UI always passes it.
+    ``stale`` and nothing is written. The UI always passes it. ``progress`` is
+    called with (done, total) over the audience while the run proceeds.
     """
     now = now or timezone.now()
-    if campaign.status != Campaign.Status.ACTIVE:
-        raise ApplicationError(_("Switch the campaign on before sending it."), code="not_active")
+    _active_check(campaign)
     if campaign.trigger != Campaign.Trigger.SCHEDULE:
-        return campaign_trigger_pass(campaign=campaign, now=now, actor=actor, confirm=confirm)
-    return _contacts_make(actor=actor, campaign=campaign, now=now, confirm=confirm)
+        return campaign_trigger_pass(
+            campaign=campaign, now=now, actor=actor, confirm=confirm, progress=progress
+        )
+    return _contacts_make(
+        actor=actor, campaign=campaign, now=now, confirm=confirm, progress=progress
+    )
+
+
+def campaign_run_check(*, campaign: Campaign, confirm: str, now: datetime | None = None) -> None:
+    """Refuse now what :func:`campaign_run` would refuse for ``confirm``; write nothing.
+
+    A campaign that is not on is an ``ApplicationError`` (``not_active``), a
+    token that no longer matches the plan a ``ConflictError`` (``stale``).
+    """
+    now = now or timezone.now()
+    _active_check(campaign)
+    _plan_checked(campaign, now=now, confirm=confirm, action="run")
+
+
+def campaign_send_start(*, actor: User | None, campaign: Campaign, confirm: str) -> Job:
+    """Check a confirmed "send now" and start it as the job ``campaigns.send``.
+
+    The check (:func:`campaign_run_check`) refuses a stale confirmation at
+    once; the job runs :func:`campaign_run` with the same token, which checks
+    it again under the campaign's row lock, so a retry or a second start never
+    contacts anyone twice (once the first run is written, the plan and so the
+    token differ). While the same send runs, that job is returned
+    (``deduplicated``). A job queue that is down is an ``ApplicationError``
+    code ``broker_unavailable`` (the job stays recorded as not sent).
+    """
+    from stammkunde.core.jobs.services import job_start_checked
+
+    campaign_run_check(campaign=campaign, confirm=confirm)
+    return job_start_checked(
+        kind="campaigns.send",
+        params={"campaign_id": campaign.pk, "confirm": confirm},
+        user=actor,
+    )
 
 
 def campaign_trigger_pass(
@@ -56,10 +104,29 @@ def campaign_trigger_pass(
     now: datetime | None = None,
     actor: User | None = None,
     confirm: str | None = None,
+    progress: Progress | None = None,
 ) -> CampaignRun:
     """Contact the customers whose trigger fired since the last pass (each occasion once)."""
     now = now or timezone.now()
-    return _contacts_make(actor=actor, campaign=campaign, now=now, confirm=confirm)
+    return _contacts_make(
+        actor=actor, campaign=campaign, now=now, confirm=confirm, progress=progress
+    )
+
+
+def _active_check(campaign: Campaign) -> None:
+    if campaign.status != Campaign.Status.ACTIVE:
+        raise ApplicationError(_("Switch the campaign on before sending it."), code="not_active")
+
+
+def _plan_checked(
+    campaign: Campaign, *, now: datetime, confirm: str | None, action: str
+) -> tuple[Any, selectors.ContactPlan]:
+    """The audience and plan of a run now; a ``confirm`` token that does not match is stale."""
+    target = selectors.run_audience(campaign, now=now)
+    plan = selectors.contacts_plan(campaign, target.customers, now=now)
+    if confirm is not None and confirm != selectors.plan_token(campaign, action, plan):
+        raise _stale()
+    return target, plan
 
 
 @transaction.atomic
@@ -70,46 +137,65 @@ def _contacts_make(
     now: datetime,
     confirm: str | None = None,
     action: str = "run",
+    progress: Progress | None = None,
 ) -> CampaignRun:
-    """Write the plan of ``selectors.contacts_plan`` (contact log, offers) and act on it."""
+    """Write the plan of ``selectors.contacts_plan`` (contact log, offers) and act on it.
+
+    The plan is written in steps of ``RUN_CHUNK`` contacts (all in this one
+    transaction); after each, ``progress(done, total)`` counts the customers of
+    the audience handled so far (those the plan leaves out count as handled
+    from the start), so at the end done equals total equals the audience.
+    """
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    target = selectors.run_audience(campaign, now=now)
-    plan = selectors.contacts_plan(campaign, target.customers, now=now)
-    if confirm is not None and confirm != selectors.plan_token(campaign, action, plan):
-        raise _stale()
+    target, plan = _plan_checked(campaign, now=now, confirm=confirm, action=action)
     run = CampaignRun.objects.create(campaign=campaign, started_at=now, actor=acting_user(actor))
     unit_cost = campaign.expected_cost
     occasions = target.occasions or {}
-    rows = [
-        CampaignContact(
-            campaign=campaign,
-            run=run,
-            customer_id=d.customer_id,
-            occasion=occasions.get(d.customer_id, ""),
-            group=CampaignContact.Group.CONTROL if d.control else CampaignContact.Group.TREATMENT,
-            status=CampaignContact.Status.HELD_OUT if d.control else CampaignContact.Status.QUEUED,
-            channel=campaign.channel,
-            contacted_at=now,
-            cost=Decimal("0") if d.control else unit_cost,
-            reason="" if d.control else f"score {d.score:.2f}",
-        )
-        for d in plan.decisions
-    ]
-    CampaignContact.objects.bulk_create(rows)
-    treated = [r for r in rows if r.group == CampaignContact.Group.TREATMENT]
-    _offers_grant(campaign, treated, now=now)
-    if campaign.channel == Campaign.Channel.LETTER:
-        _letters_hand_over(campaign, treated, now=now, actor=actor)
-    elif campaign.channel == Campaign.Channel.PHONE:
-        _call_tasks_create(campaign, treated, now=now, actor=actor)
-    elif treated:
+    total = plan.considered
+    done = total - len(plan.decisions)
+    if progress is not None:
+        progress(done, total)
+    treatment = control = 0
+    for start in range(0, len(plan.decisions), RUN_CHUNK):
+        rows = [
+            CampaignContact(
+                campaign=campaign,
+                run=run,
+                customer_id=d.customer_id,
+                occasion=occasions.get(d.customer_id, ""),
+                group=(
+                    CampaignContact.Group.CONTROL if d.control else CampaignContact.Group.TREATMENT
+                ),
+                status=(
+                    CampaignContact.Status.HELD_OUT if d.control else CampaignContact.Status.QUEUED
+                ),
+                channel=campaign.channel,
+                contacted_at=now,
+                cost=Decimal("0") if d.control else unit_cost,
+                reason="" if d.control else f"score {d.score:.2f}",
+            )
+            for d in plan.decisions[start : start + RUN_CHUNK]
+        ]
+        CampaignContact.objects.bulk_create(rows)
+        treated = [r for r in rows if r.group == CampaignContact.Group.TREATMENT]
+        _offers_grant(campaign, treated, now=now)
+        if campaign.channel == Campaign.Channel.LETTER:
+            _letters_hand_over(campaign, treated, now=now, actor=actor)
+        elif campaign.channel == Campaign.Channel.PHONE:
+            _call_tasks_create(campaign, treated, now=now, actor=actor)
+        treatment += len(treated)
+        control += len(rows) - len(treated)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    if treatment and campaign.channel not in (Campaign.Channel.LETTER, Campaign.Channel.PHONE):
         from stammkunde.core.jobs.services import job_start
 
         transaction.on_commit(lambda: job_start(kind="campaigns.email_dispatch", trigger="system"))
     run.counts = {
         "audience": plan.considered,
-        "treatment": len(treated),
-        "control": len(rows) - len(treated),
+        "treatment": treatment,
+        "control": control,
         "suppressed": dict(plan.suppressed),
     }
     run.save(update_fields=["counts"])
