@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+import phonenumbers
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -41,10 +42,18 @@ class Person:
     contact_name: str = "Kasimir Kettenblatt"
     contact_email: str = "kasimir.kettenblatt@example.de"
 
+    @property
+    def phone_national(self) -> str:
+        """The phone as people write it at home: "0170 5550123"."""
+        number = phonenumbers.parse(self.phone, None)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
     def secrets(self) -> list[str]:
         return [
             self.email,
             self.phone,
+            self.phone_national,
+            self.first_name,
             self.last_name,
             self.street,
             self.contact_name,
@@ -130,7 +139,12 @@ def rich_customer(person: Person | None = None, *, staff: Any = None) -> Custome
     )
     # channels: a raw mail from the person, a phone note
     channels_services.mail_ingest(
-        raw=_raw_mail(p, f"Frage von {p.last_name}", f"Gruß, {p.contact_name}", "<z1@example.de>")
+        raw=_raw_mail(
+            p,
+            f"Frage von {p.last_name}",
+            f"Gruß, {p.contact_name}, Tel. {p.phone_national}",
+            "<z1@example.de>",
+        )
     )
     if staff is not None:
         channels_services.contact_log_record(

@@ -63,6 +63,19 @@ def test_the_scan_finds_the_person_everywhere_before_the_erasure(staff: Any) -> 
     assert len(tables) >= 10, tables
 
 
+def test_the_scan_looks_for_the_first_name_and_the_phone_as_written_at_home(staff: Any) -> None:
+    # given the person's first name and their phone in national format ("0170 5550123")
+    person = Person()
+    assert person.first_name in person.secrets()
+    assert person.phone_national == "0170 5550123"
+    assert person.phone_national in person.secrets()
+    # when a customer with data in every app is built
+    rich_customer(person, staff=staff)
+    # then every string the scan looks for is really stored somewhere before the erasure
+    found = {needle for _, _, needle in database_hits(person.secrets())}
+    assert found == {s.lower() for s in person.secrets()}
+
+
 def test_after_erasure_no_email_phone_name_or_street_is_left_anywhere(
     staff: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -177,3 +190,93 @@ def test_erasure_deletes_list_exports_and_the_duplicates_merged_into_the_record(
     assert Customer.objects.get(pk=duplicate.pk).erased_at is not None
     assert database_hits([*person.secrets(), "Zylinderkopf-Alt"]) == []
     assert ExportJob.objects.filter(pk=job.pk).exists()
+
+
+def test_after_erasure_the_attachment_files_are_gone_from_disk(
+    staff: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from stammkunde.service import services as service_services
+    from stammkunde.service.models import Attachment
+    from tests.service.factories import ticket
+
+    # given a ticket of the customer with a real file under the (temporary) media root
+    person = Person()
+    customer = rich_customer(person, staff=staff)
+    own = ticket(customer=customer, subject="Foto", body="Anbei ein Foto.")
+    service_services.attachment_add(
+        actor=staff,
+        ticket=own,
+        upload=SimpleUploadedFile("schaden.png", b"\x89PNG fake image", "image/png"),
+    )
+    paths = [Path(a.file.path) for a in Attachment.objects.filter(ticket__customer=customer)]
+    assert len(paths) == 2 and all(p.exists() for p in paths)
+    assert all(p.is_relative_to(Path(settings.MEDIA_ROOT)) for p in paths)
+    # when the customer is erased and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = services.customer_erase(actor=staff, customer=customer)
+    # then the rows and the files are gone
+    assert callbacks
+    assert result["erased"]["ticket_attachments"] == 2
+    assert not Attachment.objects.filter(ticket__customer=customer).exists()
+    assert [p for p in paths if p.exists()] == []
+
+
+def test_after_erasure_the_feedback_themes_no_longer_quote_the_person(
+    client: Any, make_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from stammkunde.feedback import services as feedback_services
+    from stammkunde.feedback.models import Survey
+    from tests.customers.factories import CustomerFactory
+
+    # given survey comments of the person and of others, and a report that cached its themes
+    person = Person()
+    customer = CustomerFactory(first_name=person.first_name, last_name=person.last_name)
+    survey = feedback_services.survey_create(
+        actor=None,
+        name="CSAT",
+        kind=Survey.Kind.CSAT,
+        title_de="Wie zufrieden?",
+        title_en="How satisfied?",
+        questions=[
+            {"type": "csat", "text_de": "Zufriedenheit?", "text_en": "Satisfaction?"},
+            {"type": "text", "text_de": "Kommentar", "text_en": "Comment", "optional": True},
+        ],
+        publish=True,
+    )
+    version = survey.current_version
+    csat, comment = (f"q{q.pk}" for q in version.questions.order_by("order"))  # type: ignore[union-attr]
+    texts = [(customer, f"{person.first_name} {person.last_name}, {person.street}: Kette")] * 4
+    others = ["Lieferung kam zu spät", "Kette springt nach dem Kauf", "Sehr freundliche Hotline"]
+    texts += [(CustomerFactory(), f"{others[i % 3]}, Bestellung {i}") for i in range(10)]
+    for i, (who, text) in enumerate(texts):
+        feedback_services.response_submit(
+            answers={csat: 3, comment: text},
+            version=version,
+            customer=who,
+            source="api",
+            idempotency_key=f"t{i}",
+        )
+    feedback_services.themes_cache_clear()  # nothing left from other tests in this process
+    admin = make_user("admin")
+    client.force_login(admin)
+    report = reverse("feedback:report")
+    assert person.last_name in client.get(report).content.decode()
+    key = feedback_services.themes_cache_key(source="answers", days=365)
+    assert person.last_name in repr(cache.get(key))
+    # when the person is erased and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_erase(actor=admin, customer=customer)
+    # then no cached theme holds their words, and the report recomputes without them
+    assert cache.get(key) is None
+    page = client.get(report).content.decode()
+    assert not [s for s in person.secrets() if s.lower() in page.lower()]
+    cached = repr(cache.get(feedback_services.themes_cache_key(source="answers", days=365)))
+    assert "Kette" in cached or "Lieferung" in cached
+    assert not [s for s in person.secrets() if s.lower() in cached.lower()]

@@ -37,7 +37,8 @@ def test_inbox_query_count_does_not_depend_on_the_page_size(
         ticket(subject=f"Ticket {i}", assignee=agent)
     client.force_login(agent)
     client.get(reverse("service:inbox"))  # warm the session and role caches
-    with django_assert_max_num_queries(14):
+    # 14 for the page, 2 for the audit of the customers it shows (one INSERT in a savepoint)
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("service:inbox"), {"view": "open"})
     assert response.content.decode().count('name="ids"') == count
 

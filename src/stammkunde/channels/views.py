@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from stammkunde.core.audit import audit_read
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.ratelimit import LIMIT_MESSAGE, rate_limited
 from stammkunde.core.roles import ADMIN, has_role, is_internal
@@ -171,6 +172,7 @@ def contact_log_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             customer=customer,
             initial={"ticket": ticket_id, "channel": "phone", "direction": "out"},
         )
+        audit_read(request, [customer.pk])  # the page names the customer
         return render(request, "channels/contact_log.html", {"form": form, "customer": customer})
     form = ContactLogForm(request.POST, customer=customer)
     if not form.is_valid():

@@ -272,11 +272,11 @@ def report_view(request: HttpRequest) -> HttpResponse:
     report = selectors.feedback_report(user=request.user, days=days, by=by, survey_id=survey_id)
     themes = {}
     for source in ("answers", "tickets"):
-        key = f"feedback-themes-{source}-{days}"
+        key = services.themes_cache_key(source=source, days=days)
         themes[source] = cache.get(key)
         if themes[source] is None:
             themes[source] = selectors.feedback_themes(user=request.user, days=days, source=source)
-            cache.set(key, themes[source], 600)
+            cache.set(key, themes[source], services.THEMES_CACHE_SECONDS)
     return render(
         request,
         "feedback/report.html",

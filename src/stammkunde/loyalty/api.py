@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from stammkunde.core.access import access_object
 from stammkunde.core.api import RolePermissions
+from stammkunde.core.audit import ReadAuditMixin
 from stammkunde.core.errors import ApplicationError
 from stammkunde.customers.models import Customer
 
@@ -229,9 +230,10 @@ def _booking_response(booking: services.Booking) -> Response:
     )
 
 
-class LoyaltyAccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LoyaltyAccountViewSet(ReadAuditMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Loyalty accounts for tills and the shop: look up, earn, redeem, check out."""
 
+    audit_customer_attr = "customer_id"  # AccountSerializer shows customer_name
     serializer_class = AccountSerializer
     permission_classes = [RolePermissions]
     queryset = LoyaltyAccount.objects.none()
@@ -264,7 +266,7 @@ class LoyaltyAccountViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 field_errors={"card_number": ["The check digit does not match."]},
             )
         account = access_object(self.get_queryset(), request.user, card_number=card_number)
-        return Response(AccountSerializer(account).data)
+        return Response(self.get_serializer(account).data)
 
     @extend_schema(responses={200: EntrySerializer(many=True)})
     @action(detail=True, methods=["get"])

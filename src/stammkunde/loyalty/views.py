@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from stammkunde.core.audit import audit_read
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import ADMIN, MARKETING, TEAM_LEAD, has_role, is_internal
 from stammkunde.customers.selectors import customer_get
@@ -140,6 +141,7 @@ def card_print_view(request: HttpRequest, token: str) -> HttpResponse:
     if view is None:
         raise Http404("Not found")
     account = view["account"]
+    audit_read(request, [account.customer_id])  # the card shows the name (staff opening it)
     language = _self_service_language(request, account.customer.preferred_language)
     with translation.override(language):
         response = render(

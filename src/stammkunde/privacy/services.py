@@ -468,6 +468,9 @@ def customer_erase(
     for part in parts:
         for what, count in part.items():
             erased[what] = erased.get(what, 0) + count
+    # The feedback report caches themes quoting answers and ticket messages: after commit
+    # (a rollback keeps the texts) every cached theme goes, the next report recomputes.
+    transaction.on_commit(feedback_services.themes_cache_clear)
     result = {"customer_number": locked.number, "erased": erased, "kept": kept}
     audit_record(actor=actor, action="erase", obj=locked, customer_id=locked.pk, changes=result)
     if request is not None:
@@ -569,6 +572,8 @@ def retention_apply(*, dry_run: bool = False, now: Any = None) -> dict[str, int]
     out["survey_text"] = feedback_services.answer_texts_expire(
         before=cut("survey_text"), dry_run=dry_run
     )
+    if not dry_run and (out["closed_tickets"] or out["survey_text"]):
+        transaction.on_commit(feedback_services.themes_cache_clear)
     prospects = customers_selectors.inactive_prospects(before=cut("prospects"))
     if dry_run:
         out["prospects"] = prospects.count()

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from stammkunde.core.audit import audit_read
 from stammkunde.core.errors import ApplicationError
-from stammkunde.core.roles import ADMIN, TEAM_LEAD, has_role
+from stammkunde.core.roles import ADMIN, ROUTE_ACCESS, TEAM_LEAD, has_role
 from stammkunde.customers.models import Customer
 
 from . import selectors, services
@@ -70,6 +70,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         size=size,
         ordered_by_due=filters.view == "breaching",
     )
+    audit_read(request, [t.customer_id for t in rows])  # the rows show customer names
     query = request.GET.copy()
     query.pop("after", None)
     context: dict[str, Any] = {
@@ -182,6 +183,10 @@ def ticket_view(request: HttpRequest, pk: int) -> HttpResponse:
             "goodwill_limit": services.goodwill_limit_of(request.user),
             "can_change": request.user.has_perm("service.change_ticket"),
             "can_decide": has_role(request.user, TEAM_LEAD, ADMIN),
+            # who may open a privacy request: the route's roles (privacy sits above service)
+            "can_open_privacy_request": has_role(
+                request.user, *ROUTE_ACCESS["privacy:create"].roles
+            ),
             "status_labels": dict(Status.choices),
         }
     )

@@ -15,7 +15,8 @@ Rules that live here and nowhere else:
   high, so the SLA policy for high priority applies) for the responsible team
   (``responses``).
 * Triggers select whom to invite when (``triggers``); personal data is erased
-  and expired in ``personal``.
+  and expired in ``personal``; the report's theme cache, which quotes texts, is
+  cleared through ``themes_cache`` when texts go.
 """
 
 from .invitations import (
@@ -46,6 +47,14 @@ from .surveys import (
     trigger_create,
     trigger_set_active,
 )
+from .themes_cache import (
+    THEMES_CACHE_SECONDS,
+    THEMES_DAYS_MAX,
+    THEMES_DAYS_MIN,
+    THEMES_SOURCES,
+    themes_cache_clear,
+    themes_cache_key,
+)
 from .triggers import (
     TRIGGER_LOOKBACK,
     invitation_for_solved_ticket,
@@ -57,6 +66,10 @@ __all__ = [
     "DETRACTOR_NPS_MAX",
     "PROMOTER_NPS_MIN",
     "SURVEY_FIELDS",
+    "THEMES_CACHE_SECONDS",
+    "THEMES_DAYS_MAX",
+    "THEMES_DAYS_MIN",
+    "THEMES_SOURCES",
     "TRIGGER_LOOKBACK",
     "UNHAPPY_CSAT_MAX",
     "VERSION_TEXT_FIELDS",
@@ -77,6 +90,8 @@ __all__ = [
     "survey_create",
     "survey_publish",
     "survey_update",
+    "themes_cache_clear",
+    "themes_cache_key",
     "ticket_solved_triggers",
     "trigger_create",
     "trigger_set_active",
