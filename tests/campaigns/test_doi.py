@@ -104,3 +104,29 @@ def test_signup_form_requires_agreement_and_a_valid_address(client) -> None:
     assert response.status_code == 200
     assert DoiRequest.objects.count() == 0
     assert b"errorlist" in response.content
+
+
+def test_a_signup_while_the_mail_server_is_down_is_taken_and_its_mail_waits_in_the_outbox(
+    client, settings, django_capture_on_commit_callbacks
+) -> None:
+    # given a relay that refuses connections
+    from stammkunde.channels.models import OutboxMessage
+    from tests.channels.conftest import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.EMAIL_HOST_USER, settings.EMAIL_USE_TLS = "", False
+    # when someone signs up
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/campaigns/signup/",
+            {"email": "neu@example.de", "first_name": "Nina", "last_name": "Neu", "agree": "on"},
+        )
+    # then the page answers normally and the confirmation waits to be sent again
+    assert response.status_code == 200
+    request = DoiRequest.objects.get()
+    outbox = OutboxMessage.objects.get(reference_id=request.pk)
+    assert outbox.to == "neu@example.de"
+    assert outbox.delivery_state == "deferred"
+    assert "Connection refused" in outbox.last_error
+    assert "/campaigns/signup/confirm/" in outbox.body_text

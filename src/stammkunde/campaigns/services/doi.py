@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core import signing
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from stammkunde.channels import services as channels_services
 from stammkunde.core.errors import ApplicationError
 from stammkunde.customers.models import Channel, Consent
 from stammkunde.customers.services import consent_record, customer_create
@@ -56,7 +56,8 @@ def doi_request_create(
         address = normalize_email(email)
     except Exception as exc:
         raise ApplicationError(
-            "Please enter a valid email address.", field_errors={"email": ["Invalid email."]}
+            _("Please enter a valid email address."),
+            field_errors={"email": [_("Please enter a valid email address.")]},
         ) from exc
     now = now or timezone.now()
     recent = DoiRequest.objects.filter(
@@ -74,7 +75,11 @@ def doi_request_create(
         consent_text=DOI_CONSENT_TEXT,
     )
     link = base_url() + reverse("campaigns:signup_confirm", args=[doi_token(request)])
-    message = EmailMessage(
+    # Through the outbox like every mail: a relay that is down defers it (retried, visible
+    # on the start page) instead of failing the public signup page.
+    channels_services.outbox_enqueue_signup_confirmation(
+        key=f"doi.{request.pk}",
+        to=address,
         subject="Bitte bestätigen Sie Ihre Anmeldung / Please confirm your signup",
         body=(
             "Bitte bestätigen Sie, dass Sie Angebote per E-Mail erhalten möchten:\n"
@@ -82,9 +87,8 @@ def doi_request_create(
             "Wenn Sie sich nicht angemeldet haben, ignorieren Sie diese E-Mail. / "
             "If you did not sign up, ignore this email."
         ),
-        to=[address],
+        reference_id=request.pk,
     )
-    transaction.on_commit(lambda: message.send(fail_silently=False))
     return request
 
 
