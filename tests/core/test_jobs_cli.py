@@ -198,3 +198,14 @@ def test_analytics_score_that_fails_records_the_failure_and_frees_the_lock() -> 
     assert job.status == Job.Status.FAILED and job.trigger == Job.Trigger.CLI
     assert job.error.startswith("ValueError: ") and job.traceback
     assert not Job.objects.filter(status__in=Job.ACTIVE).exists()
+
+
+def test_scoring_locks_as_a_whole_kind_whatever_its_parameters() -> None:
+    # a run for one day and a scheduled run (no parameters) share one lock; other kinds
+    # lock per parameters
+    from stammkunde.core.jobs.registry import kind_get
+
+    scoring = kind_get("analytics.score")
+    assert scoring.lock_key({"as_of": "2026-12-01"}) == scoring.lock_key({}) == "analytics.score"
+    export = kind_get("dataio.export_run")
+    assert export.lock_key({"export_id": 1}) != export.lock_key({"export_id": 2})

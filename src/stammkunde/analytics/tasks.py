@@ -30,6 +30,7 @@ def analytics_score_chunk(run_id: int, id_lo: int, id_hi: int) -> int:
     schedule=Cron(hour="2", minute="30"),
     timeout=timedelta(hours=1),
     startable=True,
+    lock_whole_kind=True,  # two scorings, of any day, would overwrite each other's classes
 )
 def analytics_score(
     ctx: JobContext, as_of: str | None = None, chunk_size: int = 20_000

@@ -107,12 +107,14 @@ class JobKind:
     description: Any = ""
     start_param: StartParam | None = None
     task: Any = field(default=None, compare=False)
+    lock_whole_kind: bool = False
 
     def lock_key(self, params: dict[str, Any]) -> str:
-        """The key that keeps two runs with the same parameters from running at once."""
+        """The key that keeps two runs with the same parameters from running at once
+        (with ``lock_whole_kind``: any two runs of the kind, whatever their parameters)."""
         if not self.lock:
             return ""
-        if not params:
+        if not params or self.lock_whole_kind:
             return self.name
         import json
 
@@ -134,6 +136,7 @@ def job_kind(
     startable: bool = False,
     description: Any = "",
     start_param: StartParam | None = None,
+    lock_whole_kind: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
     """Register ``func`` as a job kind and return the Celery task that runs it."""
 
@@ -158,6 +161,7 @@ def job_kind(
             description=description,
             start_param=start_param,
             task=task,
+            lock_whole_kind=lock_whole_kind,
         )
         return task
 

@@ -142,6 +142,12 @@ def _job_create(
     return None  # pragma: no cover - the loop returns
 
 
+def job_record(*, kind: str, params: dict[str, Any], trigger: str, user: Any = None) -> Job | None:
+    """Record a queued run under the kind's lock, for a caller that runs it itself
+    (``job_execute``, e.g. a command showing progress); None while another run holds it."""
+    return _job_create(kind_get(kind), params, trigger=trigger, user=user)
+
+
 def job_start(
     *,
     kind: str,

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -24,26 +23,6 @@ from stammkunde.core.jobs.models import Job
 from stammkunde.core.jobs.registry import JobKind, kind_get
 
 SCORE_KIND = "analytics.score"
-
-
-def _job_record(kind: JobKind, params: dict[str, Any]) -> Job | None:
-    """A queued row under the kind's own lock; None while another run holds it.
-
-    The key is the kind's, whatever the parameters: a scheduled run or one started on
-    the jobs page (no parameters) and this one (a day and a chunk size) all score every
-    customer, so they must not run at once. A holder that died is freed once.
-    """
-    key = kind.lock_key({})
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                return Job.objects.create(
-                    kind=kind.name, params=params, trigger=Job.Trigger.CLI, lock_key=key
-                )
-        except IntegrityError:
-            if attempt == 2 or not services.jobs_watchdog(lock_key=key):
-                return None
-    return None  # pragma: no cover - the loop returns
 
 
 def _busy_message(kind: JobKind) -> str:
@@ -121,7 +100,13 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be at least 1")
         as_of = self._as_of(options["as_of"])
         kind = kind_get(SCORE_KIND)
-        job = _job_record(kind, {"as_of": as_of.isoformat(), "chunk_size": options["chunk_size"]})
+        # The kind locks as a whole: a scheduled run or one started on the jobs page (no
+        # parameters) and this one (a day, a chunk size) must not score at once.
+        job = services.job_record(
+            kind=kind.name,
+            params={"as_of": as_of.isoformat(), "chunk_size": options["chunk_size"]},
+            trigger=Job.Trigger.CLI,
+        )
         if job is None:
             raise CommandError(_busy_message(kind))
         job = self._execute(job, desc=f"scoring as of {as_of}")
