@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +42,8 @@ class Worker:
     process: subprocess.Popen[bytes]
     log_path: Path
     broker_url: str
+    # (app_label, model) -> id when the worker started: the ids its processes cache.
+    content_types: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -50,6 +52,51 @@ class Worker:
         """The pool processes (ForkPoolWorker-N) whose log says they finished ``task_name``."""
         pattern = re.compile(r"/(ForkPoolWorker-\d+)\] Task " + re.escape(task_name) + r"\[")
         return set(pattern.findall(self.log()))
+
+
+def _content_type_ids() -> dict[tuple[str, str], int]:
+    from django.contrib.contenttypes.models import ContentType
+
+    return {(a, m): pk for pk, a, m in ContentType.objects.values_list("pk", "app_label", "model")}
+
+
+def _content_types_renumber(ids: dict[tuple[str, str], int]) -> None:
+    """Give the content types (and every row pointing at one) the ids in ``ids``.
+
+    The worker lives through the flushes between transactional tests, and each
+    flush makes the content types anew with new ids; its processes keep the ids
+    they cached (``ContentType.objects.get_for_model``), so a later test's
+    worker would write rows pointing at content types that are gone.
+    """
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+
+    moves = [(pk, ids[key]) for key, pk in _content_type_ids().items() if ids.get(key, pk) != pk]
+    if not moves:
+        return
+    columns = [("django_content_type", "id")] + [
+        (model._meta.db_table, f.column)
+        for model in apps.get_models(include_auto_created=True)
+        for f in model._meta.local_fields
+        if f.many_to_one and f.related_model is ContentType
+    ]
+    values = ", ".join(["(%s, %s)"] * len(moves))
+    params = [n for move in moves for n in move]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table, column in columns:
+            # through negative ids, so an id moved away never meets one moved in
+            cursor.execute(
+                f'UPDATE "{table}" SET "{column}" = -m.new FROM (VALUES {values}) AS m(old, new) '
+                f'WHERE "{table}"."{column}" = m.old',
+                params,
+            )
+            cursor.execute(f'UPDATE "{table}" SET "{column}" = -"{column}" WHERE "{column}" < 0')
+        for sql in connection.ops.sequence_reset_sql(no_style(), [ContentType]):
+            cursor.execute(sql)
+    ContentType.objects.clear_cache()
 
 
 def _database_url(settings_dict: dict[str, Any]) -> str:
@@ -75,6 +122,8 @@ def celery_worker_process(
     require(_redis_answers(REDIS_URL), f"Redis at {REDIS_URL} is not reachable")
     import redis
 
+    from ..channels.dovecot import PASSWORD as IMAP_PASSWORD
+
     redis.Redis.from_url(REDIS_URL).flushdb()  # no messages left from an earlier run
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
@@ -85,6 +134,9 @@ def celery_worker_process(
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
         "STAMMKUNDE_JOBS_INLINE": "0",
         "DB_CONN_MAX_AGE": "0",
+        # The password of the channels tests' dovecot (``Mailbox.password_env``), so the
+        # worker can poll it: a test's monkeypatch.setenv does not reach the subprocess.
+        "TEST_IMAP_PASSWORD": IMAP_PASSWORD,
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -113,6 +165,8 @@ def celery_worker_process(
             env=env,
         )
     worker = Worker(process=process, log_path=log_path, broker_url=REDIS_URL)
+    with django_db_blocker.unblock():
+        worker.content_types = _content_type_ids()
     try:
         deadline = time.monotonic() + 90
         while "ready." not in worker.log():
@@ -159,5 +213,6 @@ def broker_at(settings: Any) -> Iterator[Any]:
 @pytest.fixture
 def celery_worker(celery_worker_process: Worker, broker_at: Any, transactional_db: Any) -> Worker:
     """This test sends its jobs to the real worker (the broker set, nothing eager)."""
+    _content_types_renumber(celery_worker_process.content_types)
     broker_at(celery_worker_process.broker_url)
     return celery_worker_process

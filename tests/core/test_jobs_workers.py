@@ -5,6 +5,8 @@ Needs PostgreSQL and Redis (see ``tests/core/conftest.py``); in CI they must be 
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +16,15 @@ import pytest
 from django.utils import timezone
 
 from stammkunde.core.jobs.models import Job
+from stammkunde.core.jobs.schedule import SCHEDULE_KWARGS
 from stammkunde.core.jobs.services import job_start
+from tests.channels import test_imap_dovecot
 
 pytestmark = pytest.mark.slow
+
+# The channels tests' real dovecot (IMAP + LMTP) and a mailbox polling it.
+dovecot = test_imap_dovecot.dovecot
+mailbox = test_imap_dovecot.mailbox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
@@ -159,11 +167,8 @@ def test_a_campaign_send_on_the_worker_contacts_the_eager_audience(celery_worker
 def test_an_import_on_the_worker_gives_the_eager_counts(celery_worker: Any) -> None:
     from stammkunde.customers.models import Customer
     from stammkunde.dataio.models import ImportJob
-    from stammkunde.dataio.services.imports import (
-        import_file,
-        import_job_create,
-        import_job_enqueue,
-    )
+    from stammkunde.dataio.services.import_jobs import import_job_create, import_job_enqueue
+    from stammkunde.dataio.services.imports import import_file
 
     path = EXAMPLES / "kunden.xlsx"
     eager = import_file(kind="customers", path=path, mode=ImportJob.Mode.GOOD_ROWS, dry_run=True)
@@ -216,3 +221,126 @@ def test_a_large_export_on_the_worker_writes_the_eager_rows_with_progress(
     job.refresh_from_db()
     assert (job.status, job.rows) == (ExportJob.Status.DONE, 30)
     assert Path(job.file_path).read_bytes() == Path(eager.file_path).read_bytes()
+
+
+# -- the scheduled jobs a new installation runs by itself, started as beat starts them --
+
+
+def _beat_sends(kind: str) -> None:
+    """Send the message celery beat sends for ``kind``'s schedule row (DatabaseScheduler)."""
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import ModelEntry
+
+    from stammkunde.celery import app
+    from stammkunde.core.jobs.schedule import schedule_sync
+
+    schedule_sync()  # the rows migrate made are gone after a transactional test's flush
+    entry = ModelEntry(PeriodicTask.objects.get(name=kind, enabled=True), app=app)
+    assert (entry.task, entry.kwargs) == (kind, json.loads(SCHEDULE_KWARGS))
+    options = {**entry.options, "headers": {**entry.options.get("headers", {})}}
+    options["headers"]["celery_beat_task"] = True  # as celery.beat.Scheduler.apply_async
+    app.send_task(entry.task, entry.args, entry.kwargs, **options)
+
+
+def _scheduled_run_on_worker(worker: Any, kind: str, seconds: float = 25) -> Job:
+    """The job row the worker writes for a beat message of ``kind``, once it finished."""
+    assert not Job.objects.filter(kind=kind).exists()
+    _beat_sends(kind)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = Job.objects.filter(kind=kind).order_by("-id").first()
+        if job is not None and job.is_finished:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"no finished {kind} job after {seconds} s:\n{worker.log()[-3000:]}")
+    assert job.status == Job.Status.DONE, job.error
+    assert job.trigger == Job.Trigger.SCHEDULE
+    # run by one of the worker's pool processes, not by this test process
+    _host, _sep, pid = job.worker.rpartition(":")
+    assert pid.isdigit() and int(pid) != os.getpid(), job.worker
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    assert int(stat.rsplit(")", 1)[1].split()[1]) == worker.process.pid  # its parent
+    return job
+
+
+def test_sla_escalation_runs_on_the_worker_by_schedule(celery_worker: Any, make_user: Any) -> None:
+    from stammkunde.customers.models import Interaction
+    from stammkunde.service.models import Notification, Queue, SLAPolicy, Team, Ticket
+    from tests.service.factories import T0, ticket
+
+    # given: a ticket overdue since March and one due within the warning window
+    lead, agent = make_user("team_lead"), make_user("agent")
+    team = Team.objects.create(name="Werkstatt", lead=lead)
+    overdue = ticket(q=Queue.objects.create(name="Werkstatt", team=team), assignee=agent, now=T0)
+    fast = Queue.objects.create(name="Express", team=team)
+    SLAPolicy.objects.create(
+        name="Express",
+        queue=fast,
+        first_response_minutes=30,
+        next_response_minutes=60,
+        resolution_minutes=600,
+    )
+    soon = ticket(q=fast, assignee=agent, subject="Bald", now=timezone.now())
+    assert not Notification.objects.exists()
+    # when beat sends the job
+    job = _scheduled_run_on_worker(celery_worker, "service.sla_escalate")
+    # then: the breach is flagged and escalated, the other ticket warned
+    assert job.result == {"warned": 1, "breached": 1}
+    overdue.refresh_from_db()
+    soon.refresh_from_db()
+    assert overdue.first_response_breached and overdue.resolution_breached
+    assert overdue.escalated_at is not None and overdue.sla_due is None
+    assert soon.sla_warned_at is not None and not soon.first_response_breached
+    assert set(Notification.objects.values_list("user_id", "ticket_id", "kind")) == {
+        (lead.pk, overdue.pk, "sla_breach"),
+        (agent.pk, overdue.pk, "sla_breach"),
+        (agent.pk, soon.pk, "sla_warning"),
+    }
+    assert Interaction.objects.filter(customer=overdue.customer, kind="ticket_sla_breach").exists()
+    assert Ticket.objects.count() == 2
+
+
+def test_mail_polling_runs_on_the_worker_by_schedule(
+    celery_worker: Any, dovecot: Any, mailbox: Any
+) -> None:
+    from stammkunde.channels.models import InboundMessage, Mailbox
+    from stammkunde.service.models import Ticket
+
+    # given: a customer's mail waiting in the real IMAP mailbox
+    test_imap_dovecot.deliver(dovecot, 1)
+    assert not Ticket.objects.exists()
+    # when beat sends the job
+    job = _scheduled_run_on_worker(celery_worker, "channels.mail_poll")
+    # then: the worker fetched it and made a ticket of it
+    assert "errors" not in job.result and sum(job.result.values()) == 1, job.result
+    assert Ticket.objects.count() == 1, list(InboundMessage.objects.values_list("reason"))
+    created = Ticket.objects.get()
+    assert (created.subject, created.queue_id) == ("Frage 0", mailbox.queue_id)
+    inbound = InboundMessage.objects.get()
+    assert (inbound.uid, inbound.mailbox_id) == (1, mailbox.pk)
+    polled = Mailbox.objects.get(pk=mailbox.pk)
+    assert (polled.last_uid, polled.last_error) == (1, "")
+    assert polled.last_polled_at is not None
+
+
+def test_campaign_dispatch_runs_a_due_send_on_the_worker_by_schedule(
+    celery_worker: Any,
+) -> None:
+    from stammkunde.campaigns.models import CampaignContact, CampaignRun
+    from tests.campaigns.factories import consenting_customer, email_campaign
+
+    # given: a scheduled campaign whose send time has passed, and one still to come
+    audience = {consenting_customer(first_name=f"D{i}").pk for i in range(3)}
+    due = email_campaign(scheduled_for=timezone.now() - timedelta(minutes=1))
+    later = email_campaign(name="Herbst", scheduled_for=timezone.now() + timedelta(days=1))
+    assert not CampaignRun.objects.exists()
+    # when beat sends the job
+    job = _scheduled_run_on_worker(celery_worker, "campaigns.dispatch_due")
+    # then: the due campaign ran once, for its whole audience; the later one did not
+    assert job.result == {str(due.pk): 3}
+    run = CampaignRun.objects.get()
+    assert run.campaign_id == due.pk
+    contacts = CampaignContact.objects.filter(campaign=due, run=run)
+    assert set(contacts.values_list("customer_id", flat=True)) == audience
+    assert not CampaignContact.objects.filter(campaign=later).exists()
