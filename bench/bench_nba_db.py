@@ -2,8 +2,8 @@
 
 Run against a database holding a demo shop, e.g.::
 
-    STAMMKUNDE_VAR_DIR=/tmp/nba .venv/bin/stammkunde migrate
-    STAMMKUNDE_VAR_DIR=/tmp/nba .venv/bin/python bench/bench_nba_db.py 100000
+    STAMMKUNDE_VAR_DIR=var/nba .venv/bin/stammkunde migrate
+    STAMMKUNDE_VAR_DIR=var/nba .venv/bin/python bench/bench_nba_db.py 100000
 
 It creates the demo shop with N customers when the database is empty, scores
 it, switches every playbook on and times ``selectors.next_best_actions`` over

@@ -1,7 +1,7 @@
 """Benchmark: Erlang C staffing for a year of 15-minute intervals × 5 queues.
 
 Not a test.  Run with ``.venv/bin/python bench/bench_staffing.py``.
-Goal (issue 11): the vectorised required-agents search for about 175k
+Goal: the vectorised required-agents search for about 175k
 intervals in under 2 seconds.  Also times the forecast backtest and prints
 WAPE of the model against the seasonal-naive baseline.
 """
