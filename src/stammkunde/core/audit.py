@@ -5,15 +5,17 @@ Called only from services, never from signals, so that the actor is known.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
 from .access import acting_user
 from .models import AuditEntry
+
+M = TypeVar("M", bound=models.Model)
 
 
 def _plain(value: Any) -> Any:
@@ -56,6 +58,35 @@ def audit_record(
         customer_id=customer_id,
         changes=changes or {},
     )
+
+
+def save_audited(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    existing: M | None,
+    new: Callable[[], M],
+    values: Mapping[str, Any],
+    extra: Callable[[M], dict[str, list[Any]]] | None = None,
+) -> M:
+    """Create (``existing`` None: ``new()``) or update a settings-like row and audit it.
+
+    ``values`` are set and saved; the audit entry lists the fields that changed (old,
+    new), plus what ``extra`` reports after the save (e.g. a many-to-many set). An
+    update that changed nothing writes no entry.
+    """
+    target = existing if existing is not None else new()
+    fields = list(values)
+    before = snapshot(target, fields) if existing is not None else {}
+    for name, value in values.items():
+        setattr(target, name, value)
+    target.save()
+    changes = diff(before, snapshot(target, fields))
+    if extra is not None:
+        changes.update(extra(target))
+    if changes:
+        action = "update" if existing is not None else "create"
+        audit_record(actor=actor, action=action, obj=target, changes=changes)
+    return target
 
 
 def audit_customer_rows(customer_id: int) -> list[dict[str, Any]]:

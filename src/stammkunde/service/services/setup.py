@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User
-from stammkunde.core.audit import audit_record, diff, snapshot
+from stammkunde.core.audit import audit_record, save_audited, snapshot
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.roles import ADMIN, AGENT, PARTNER_AGENT, TEAM_LEAD, has_role, partner_id_of
 
@@ -140,22 +140,18 @@ def calendar_save(
         raise _refuse("timezone", _("Unknown time zone: %(tz)s") % {"tz": timezone})
     hours = {str(d): [list(s) for s in spans] for d, spans in opening_hours.items() if spans}
     _check_hours(hours)
-    fields = ("name", "state", "timezone", "opening_hours", "closed_days")
-    target = calendar or BusinessCalendar()
-    before = snapshot(target, fields) if calendar else {}
-    target.name = name
-    target.state = state
-    target.timezone = timezone
-    target.opening_hours = hours
-    target.closed_days = sorted({d.isoformat() for d in closed_days})
-    target.save()
-    after = snapshot(target, fields)
-    changes = diff(before, after)
-    if changes:
-        audit_record(
-            actor=actor, action="update" if calendar else "create", obj=target, changes=changes
-        )
-    return target
+    return save_audited(
+        actor=actor,
+        existing=calendar,
+        new=BusinessCalendar,
+        values={
+            "name": name,
+            "state": state,
+            "timezone": timezone,
+            "opening_hours": hours,
+            "closed_days": sorted({d.isoformat() for d in closed_days}),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- queues
@@ -197,25 +193,20 @@ def queue_save(
                 _("%(user)s is a partner agent and may only be a member of their partner's queues.")
                 % {"user": member.get_username()},
             )
-    target = queue or Queue()
-    fields = ("name", "calendar", "team", "partner")
-    before = snapshot(target, fields) if queue else {}
-    old_members = sorted(target.members.values_list("pk", flat=True)) if queue else []
-    target.name = name
-    target.calendar = calendar
-    target.team = team
-    target.partner = partner
-    target.save()
-    target.members.set(members)
-    changes = diff(before, snapshot(target, fields))
-    new_members = sorted(m.pk for m in members)
-    if new_members != old_members:
-        changes["members"] = [old_members, new_members]
-    if changes:
-        audit_record(
-            actor=actor, action="update" if queue else "create", obj=target, changes=changes
-        )
-    return target
+    old_members = sorted(queue.members.values_list("pk", flat=True)) if queue else []
+
+    def members_set(target: Queue) -> dict[str, list[Any]]:
+        target.members.set(members)
+        new_members = sorted(m.pk for m in members)
+        return {"members": [old_members, new_members]} if new_members != old_members else {}
+
+    return save_audited(
+        actor=actor,
+        existing=queue,
+        new=Queue,
+        values={"name": name, "calendar": calendar, "team": team, "partner": partner},
+        extra=members_set,
+    )
 
 
 # --------------------------------------------------------------------------- SLA policies
@@ -292,22 +283,16 @@ def sla_policy_save(
             % {"name": other.name},
             "sla_scope",
         )
-    target = policy or SLAPolicy()
-    before = snapshot(target, SLA_FIELDS) if policy else {}
-    target.name = name
-    target.queue = queue
-    target.value_class = value_class
-    target.priority = priority
-    target.first_response_minutes = first_response_minutes
-    target.next_response_minutes = next_response_minutes
-    target.resolution_minutes = resolution_minutes
-    target.save()
-    changes = diff(before, snapshot(target, SLA_FIELDS))
-    if changes:
-        audit_record(
-            actor=actor, action="update" if policy else "create", obj=target, changes=changes
-        )
-    return target
+    values = {
+        "name": name,
+        "queue": queue,
+        "value_class": value_class,
+        "priority": priority,
+        "first_response_minutes": first_response_minutes,
+        "next_response_minutes": next_response_minutes,
+        "resolution_minutes": resolution_minutes,
+    }
+    return save_audited(actor=actor, existing=policy, new=SLAPolicy, values=values)
 
 
 @transaction.atomic
@@ -376,17 +361,9 @@ def reply_template_save(
             _("A template %(name)s in this language exists; change that one or rename this.")
             % {"name": name},
         )
-    fields = ("name", "language", "body", "active")
-    target = template or ReplyTemplate()
-    before = snapshot(target, fields) if template else {}
-    target.name = name
-    target.language = language
-    target.body = body
-    target.active = active
-    target.save()
-    changes = diff(before, snapshot(target, fields))
-    if changes:
-        audit_record(
-            actor=actor, action="update" if template else "create", obj=target, changes=changes
-        )
-    return target
+    return save_audited(
+        actor=actor,
+        existing=template,
+        new=ReplyTemplate,
+        values={"name": name, "language": language, "body": body, "active": active},
+    )
