@@ -10,7 +10,8 @@ bulk-loaded with COPY, then
 printing the seconds of each (targets: under 60 s each), and finally renders
 one ticket page many times with the read audit on and off (interleaved, so
 that load from other processes hits both alike) and prints p50/p95 and the
-overhead (target: under 5 % on p95).
+overhead (target: under 5 % on p95; the comparison is ``_read_audit.py``, shared
+with ``bench_service_desk.py --read-audit``).
 
     .venv/bin/python bench/bench_privacy.py [--tickets 10000] [--timeline 50000] [--rounds 300]
 
@@ -21,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _read_audit import read_audit_compare, read_audit_print
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "stammkunde_bench_privacy"
@@ -133,18 +135,12 @@ def _heavy_customer(tickets: int, timeline: int) -> Any:
     return customer
 
 
-def _p(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[int(q * (len(values) - 1))]
-
-
 def _read_audit_overhead(rounds: int) -> dict[str, float]:
-    """Ticket page p50/p95 with the read audit and without (the view's call made a no-op)."""
+    """Ticket page p50/p95 with the read audit and without, on this bench's newest tickets."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
     from stammkunde.core.services import user_create
-    from stammkunde.service import views as service_views
     from stammkunde.service.models import Ticket
 
     agent = get_user_model().objects.filter(username="bench.privacy.agent").first() or (
@@ -153,26 +149,7 @@ def _read_audit_overhead(rounds: int) -> dict[str, float]:
     client = Client()
     client.force_login(agent)
     ids = list(Ticket.objects.order_by("-id").values_list("id", flat=True)[:50])
-    real = service_views.audit_read
-    timings: dict[str, list[float]] = {"on": [], "off": []}
-    for i in range(rounds * 2):
-        mode = "on" if i % 2 == 0 else "off"
-        service_views.audit_read = real if mode == "on" else (lambda request, ids: None)
-        url = f"/service/tickets/{ids[(i // 2) % len(ids)]}/"
-        t0 = time.perf_counter()
-        response = client.get(url)
-        elapsed = (time.perf_counter() - t0) * 1000
-        assert response.status_code == 200, (url, response.status_code)
-        if i >= 20:  # warm-up
-            timings[mode].append(elapsed)
-    service_views.audit_read = real
-    on, off = timings["on"], timings["off"]
-    return {
-        "p50_on": statistics.median(on),
-        "p50_off": statistics.median(off),
-        "p95_on": _p(on, 0.95),
-        "p95_off": _p(off, 0.95),
-    }
+    return read_audit_compare(client, [f"/service/tickets/{i}/" for i in ids], rounds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,14 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_audit(rounds: int) -> int:
-    figures = _read_audit_overhead(rounds)
-    overhead = (figures["p95_on"] / figures["p95_off"] - 1) * 100
-    print(
-        f"ticket page, {rounds} requests each: read audit on p50 {figures['p50_on']:.1f} ms "
-        f"p95 {figures['p95_on']:.1f} ms; off p50 {figures['p50_off']:.1f} ms "
-        f"p95 {figures['p95_off']:.1f} ms; p95 overhead {overhead:+.1f} % (target < 5 %)"
-    )
-    return 0 if overhead < 5 else 1
+    return read_audit_print(_read_audit_overhead(rounds), rounds)
 
 
 if __name__ == "__main__":

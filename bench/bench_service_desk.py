@@ -6,6 +6,12 @@ views and ticket pages through the full Django stack (test client, templates)
 as an agent and as a partner agent, and prints p50/p95 and query counts.
 
     .venv/bin/python bench/bench_service_desk.py [--customers 100000] [--tickets 1000000]
+    .venv/bin/python bench/bench_service_desk.py --read-audit [--rounds 100]
+
+``--read-audit``: after loading, only the DSGVO read-audit cost on the ticket page:
+the same ticket URLs and rounds as the "ticket page" case, as the agent, with the audit
+on and off interleaved (``_read_audit.py``, shared with ``bench_privacy.py``); prints
+p50/p95 of both and the p95 overhead; exit code 1 if it is 5 % or more.
 
 Needs PostgreSQL on 127.0.0.1:5432 (``BENCH_DATABASE_URL`` to change it).
 """
@@ -20,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from _read_audit import read_audit_compare, read_audit_print
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "stammkunde_bench_service"
@@ -265,6 +272,11 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--read-audit",
+        action="store_true",
+        help="only the ticket page with the read audit on and off (p95 overhead < 5 %%)",
+    )
     args = parser.parse_args()
     _ensure_database()
     _setup_django()
@@ -280,6 +292,9 @@ def main() -> int:
     rng = np.random.default_rng(args.seed + 1)
     top = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 1
     ticket_urls = [f"/service/tickets/{int(i)}/" for i in rng.integers(1, top + 1, 50)]
+    if args.read_audit:
+        client.get(ticket_urls[0])  # warm caches, as for the cases below
+        return read_audit_print(read_audit_compare(client, ticket_urls, args.rounds), args.rounds)
     cases = [
         ("inbox mine", ["/service/?view=mine"]),
         ("inbox my queues", ["/service/?view=my_queues"]),
