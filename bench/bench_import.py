@@ -294,7 +294,13 @@ def main() -> None:
         )
 
         from stammkunde.commerce.models import Order, OrderLine
-        from stammkunde.core.db import set_based_checks_allowed
+
+        try:
+            from stammkunde.core.db import set_based_checks_allowed
+        except ImportError:  # a revision from before core.db (``--compare`` with older code)
+            from stammkunde.dataio.sql import (  # type: ignore[import-not-found,no-redef]
+                set_based_checks_allowed,
+            )
         from stammkunde.customers.models import Customer, Interaction
 
         set_based = set_based_checks_allowed([Order, OrderLine, Interaction, Customer])
