@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from ..conftest import require
 from .conftest import free_port
 
 USER = "kundenservice"
@@ -89,3 +93,22 @@ service lmtp {{
             time.sleep(0.1)
         log = self.log.read_text() if self.log.exists() else "(no log)"
         raise RuntimeError(f"dovecot did not get ready; log:\n{log[-3000:]}")
+
+
+@contextmanager
+def running_dovecot() -> Iterator[Dovecot]:
+    """A started dovecot for one test; skipped locally, failed in CI when it is not installed."""
+    require(
+        shutil.which("dovecot") is not None,
+        "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)",
+    )
+    # Not under pytest's tmp_path: that is root-only, and mail is stored as nobody.
+    root = Path(tempfile.mkdtemp(prefix="stammkunde-dovecot-"))
+    server = Dovecot(root)
+    server.write_config()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

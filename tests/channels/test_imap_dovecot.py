@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import imaplib
-import shutil
 import smtplib
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -14,29 +11,16 @@ from stammkunde.channels.imap import mailbox_poll
 from stammkunde.channels.models import InboundMessage, Mailbox
 from stammkunde.service.models import Queue, Ticket
 
-from ..conftest import require
 from .conftest import mail
-from .dovecot import PASSWORD, USER, Dovecot
+from .dovecot import PASSWORD, USER, Dovecot, running_dovecot
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def dovecot():
-    require(
-        shutil.which("dovecot") is not None,
-        "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)",
-    )
-    # Not under pytest's tmp_path: that is root-only, and mail is stored as nobody.
-    root = Path(tempfile.mkdtemp(prefix="stammkunde-dovecot-"))
-    server = Dovecot(root)
-    server.write_config()
-    server.start()
-    try:
+    with running_dovecot() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -328,6 +328,7 @@ def build_world(users: dict[str, Any]) -> dict[str, dict[str, int]]:
         "queue": "service.Queue",
         "sla_policy": "service.SLAPolicy",
         "reply_template": "service.ReplyTemplate",
+        "mailbox": "channels.Mailbox",
         "user": "auth.User",
     }.items():
         world[kind] = {ANY: _first(model)}
@@ -335,7 +336,7 @@ def build_world(users: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def _settings_world() -> None:
-    """A calendar, an SLA policy and a reply template for the settings pages' routes."""
+    """A calendar, an SLA policy, a reply template and a mailbox for the settings pages."""
     from stammkunde.service.services import setup as service_services
 
     service_services.calendar_save(
@@ -360,6 +361,9 @@ def _settings_world() -> None:
     service_services.reply_template_save(
         actor=None, template=None, name="Matrix", language="de", body="Hallo {customer_name}"
     )
+    from stammkunde.channels.services import mailbox_save
+
+    mailbox_save(actor=None, mailbox=None, name="Matrix", address="matrix@shop.example")
 
 
 MISSING_PK = 987654321  # no row has it: the admin must answer it without a 500

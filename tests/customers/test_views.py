@@ -22,7 +22,7 @@ def test_customer_page_shows_master_data_orders_and_timeline(agent, client) -> N
     # then
     assert "Sommer" in html
     assert "B777" in html
-    assert 'id="timeline"' in html and "Order B777" in html
+    assert 'id="timeline"' in html and "Bestellung B777" in html
 
 
 def test_opening_a_customer_page_is_audited(agent, client) -> None:

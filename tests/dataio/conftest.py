@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from stammkunde.dataio.models import ImportJob
 from stammkunde.dataio.services.imports import import_file
@@ -17,6 +19,15 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 def _inline_jobs(settings: Any, tmp_path: Path) -> None:
     settings.JOBS_INLINE = True
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in LANGUAGE_CODE (German), whatever a request of the test before
+    activated (LocaleMiddleware leaves its language active in the thread)."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

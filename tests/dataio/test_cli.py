@@ -25,7 +25,7 @@ def _run(*args: str) -> str:
 def test_the_cli_imports_the_examples_and_prints_a_summary(db) -> None:
     _run("products", str(EXAMPLES / "produkte_excel.csv"))
     out = _run("customers", str(EXAMPLES / "kunden.xlsx"), "--source", "POS")
-    assert "kunden.xlsx: 5 rows read; 5 were created" in out
+    assert "kunden.xlsx: 5 Zeilen gelesen; 5 angelegt" in out
     _run("orders", str(EXAMPLES / "bestellungen_excel.csv"))
     assert Order.objects.count() == 4
     assert ImportJob.objects.count() == 3
@@ -35,7 +35,7 @@ def test_bad_rows_exit_non_zero_and_the_report_is_written(db, tmp_path) -> None:
     _run("products", str(EXAMPLES / "produkte_excel.csv"))
     _run("customers", str(EXAMPLES / "kunden.xlsx"))
     report = tmp_path / "bad.csv"
-    with pytest.raises(CommandError, match="6 rows failed"):
+    with pytest.raises(CommandError, match="6 Zeilen fehlerhaft"):
         _run(
             "orders",
             str(EXAMPLES / "bestellungen_fehlerhaft.csv"),
@@ -50,15 +50,15 @@ def test_bad_rows_exit_non_zero_and_the_report_is_written(db, tmp_path) -> None:
 
 def test_a_file_without_required_columns_fails_with_a_clear_message(db, tmp_path) -> None:
     path = write(tmp_path, "x.csv", "a;b\n1;2\n")
-    with pytest.raises(CommandError, match="no column for required field"):
+    with pytest.raises(CommandError, match="keine Spalte für die Pflichtfelder"):
         _run("orders", str(path))
     assert ImportJob.objects.get().status == ImportJob.Status.FAILED
 
 
 def test_a_missing_file_or_bad_mapping_is_refused(db, tmp_path) -> None:
-    with pytest.raises(CommandError, match="no such file"):
+    with pytest.raises(CommandError, match="Datei nicht gefunden"):
         _run("orders", str(tmp_path / "none.csv"))
-    with pytest.raises(CommandError, match="--mapping is not JSON"):
+    with pytest.raises(CommandError, match="--mapping ist kein JSON"):
         _run("customers", str(EXAMPLES / "kunden.xlsx"), "--mapping", "{x")
 
 
@@ -71,4 +71,4 @@ def test_dry_run_and_mapping_from_the_cli(db, tmp_path) -> None:
         '{"external_id": "Nr", "last_name": "Zuname"}',
         "--dry-run",
     )
-    assert "1 would be created" in out and not Customer.objects.exists()
+    assert "1 Zeile gelesen; 1 anzulegen" in out and not Customer.objects.exists()

@@ -59,7 +59,9 @@ def test_imported_orders_set_first_purchase_and_the_timeline(shop) -> None:
     assert erika.first_purchase_at is not None
     assert erika.first_purchase_at.isoformat() == "2024-06-03T08:12:00+00:00"
     entry = Interaction.objects.get(customer=erika, kind="purchase")
-    assert entry.summary == "Order B-2024-0001: 1258.90 EUR"
+    assert entry.text_key == "commerce.order"
+    assert entry.text_params == {"number": "B-2024-0001", "total": "1258.90"}
+    assert entry.summary == "Bestellung B-2024-0001: 1258,90 EUR"  # the site's language
     assert entry.source == Order.objects.get(external_id="B-2024-0001")
 
 
@@ -106,22 +108,35 @@ def test_errors_name_file_line_and_column(shop) -> None:
     result = import_file(kind="orders", path=EXAMPLES / "bestellungen_fehlerhaft.csv", mode=GOOD)
     # then
     texts = sorted(e["text"] for e in result.errors)
-    assert "bestellungen_fehlerhaft.csv, line 3, column “Kunden-ID”: unknown customer" in texts
+    assert "bestellungen_fehlerhaft.csv, Zeile 3, Spalte „Kunden-ID“: unbekannter Kunde" in texts
     assert any(
-        t.startswith("bestellungen_fehlerhaft.csv, line 4, column “Bestelldatum”") for t in texts
+        t.startswith("bestellungen_fehlerhaft.csv, Zeile 4, Spalte „Bestelldatum“") for t in texts
     )
+    assert (
+        "bestellungen_fehlerhaft.csv, Zeile 5, Spalte „Artikelnummer“: "
+        "unbekanntes Produkt „GIBTS-NICHT“" in texts
+    )
+    assert "bestellungen_fehlerhaft.csv, Zeile 6, Spalte „Menge“: muss mindestens 1 sein" in texts
+    assert any(
+        "Zeile 7, Spalte „Gesamt“: 100,00 ist nicht die Summe der Positionen (119,80)" in t
+        for t in texts
+    )
+    assert any(
+        t.startswith("bestellungen_fehlerhaft.csv, Zeile 8, Spalte „Einzelpreis“") for t in texts
+    )
+    assert (result.created, result.failed) == (2, 6)
+    # and in English
+    english = import_file(
+        kind="orders", path=EXAMPLES / "bestellungen_fehlerhaft.csv", mode=GOOD, language="en"
+    )
+    texts = sorted(e["text"] for e in english.errors)
     assert (
         "bestellungen_fehlerhaft.csv, line 5, column “Artikelnummer”: unknown product “GIBTS-NICHT”"
         in texts
     )
-    assert "bestellungen_fehlerhaft.csv, line 6, column “Menge”: must be at least 1" in texts
     assert any(
         "line 7, column “Gesamt”: 100.00 is not the sum of the lines (119.80)" in t for t in texts
     )
-    assert any(
-        t.startswith("bestellungen_fehlerhaft.csv, line 8, column “Einzelpreis”") for t in texts
-    )
-    assert (result.created, result.failed) == (2, 6)
 
 
 def test_good_rows_mode_imports_the_good_rows_and_writes_the_bad_ones_to_a_csv(shop) -> None:
@@ -134,7 +149,7 @@ def test_good_rows_mode_imports_the_good_rows_and_writes_the_bad_ones_to_a_csv(s
     }
     with open(result.report_path, encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
-    assert sorted(int(r["line"]) for r in rows) == [3, 4, 5, 6, 7, 8]
+    assert sorted(int(r["Zeile"]) for r in rows) == [3, 4, 5, 6, 7, 8]
     assert {r["Bestellnummer"] for r in rows} >= {"B-2024-0101", "B-2024-0106"}
 
 
@@ -155,7 +170,7 @@ def test_a_dry_run_counts_what_would_change_and_writes_nothing(shop) -> None:
     result = import_file(kind="orders", path=EXAMPLES / "bestellungen_excel.csv", dry_run=True)
     # then
     assert (result.created, result.failed) == (6, 0)
-    assert "Dry run" in result.message
+    assert "Probelauf" in result.message
     assert not Order.objects.exists()
 
 
@@ -180,7 +195,7 @@ def test_orders_in_other_currencies_are_refused(shop, tmp_path) -> None:
         "external_id,customer_external_id,ordered_at,sku,quantity,currency\nO1,POS-1001,2024-02-01,ZB-HELM-01,1,USD\n",
     )
     result = import_file(kind="orders", path=path, mode=GOOD)
-    assert result.errors[0]["message"] == "only EUR is supported"
+    assert result.errors[0]["message"] == "nur EUR wird unterstützt"
 
 
 def test_an_order_spanning_batches_keeps_all_its_lines_together(shop, tmp_path) -> None:
@@ -217,16 +232,18 @@ def test_returns_never_exceed_what_was_bought(shop) -> None:
     # then
     assert result.created == 1
     assert result.errors[0]["line"] == 2
-    assert "only 0 of this product can still be returned" in result.errors[0]["message"]
+    assert result.errors[0]["message"] == (
+        "von diesem Produkt können nur noch 0 zurückgegeben werden"
+    )
 
 
 def test_a_file_without_the_required_columns_is_refused_as_a_whole(db, tmp_path) -> None:
-    with pytest.raises(FileError, match="no column for required field"):
+    with pytest.raises(FileError, match="keine Spalte für die Pflichtfelder"):
         import_file(kind="orders", path=write(tmp_path, "x.csv", "a,b\n1,2\n"))
 
 
 def test_an_unknown_file_type_is_refused(db, tmp_path) -> None:
-    with pytest.raises(FileError, match="unknown file type"):
+    with pytest.raises(FileError, match="unbekannter Dateityp „.pdf“"):
         import_file(kind="orders", path=write(tmp_path, "x.pdf", "%PDF"))
 
 
@@ -289,4 +306,4 @@ def test_two_orders_with_the_same_number_in_one_file_fail_the_second(shop, tmp_p
     )
     result = import_file(kind="orders", path=path, mode=GOOD)
     assert (result.created, result.failed) == (1, 1)
-    assert "belongs to another order" in result.errors[0]["message"]
+    assert "gehört zu einer anderen Bestellung" in result.errors[0]["message"]

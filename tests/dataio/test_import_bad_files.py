@@ -72,7 +72,7 @@ def test_a_binary_file_is_refused_and_the_job_fails_with_the_reason(tmp_path, na
     job = _job(tmp_path, name, content)
     # then
     assert job.status == ImportJob.Status.FAILED
-    assert "not a text file" in job.message
+    assert "keine Textdatei" in job.message
     assert job.finished_at is not None
 
 
@@ -83,13 +83,13 @@ def test_an_unclosed_quote_names_the_line_its_record_starts_on(tmp_path) -> None
     job = _job(tmp_path, "kunden.csv", content.encode(), mode="good-rows")
     # then
     assert job.status == ImportJob.Status.FAILED
-    assert "kunden.csv, line 3" in job.message
-    assert "quote" in job.message
+    assert "kunden.csv, Zeile 3" in job.message
+    assert "Anführungszeichen" in job.message
 
 
 def test_text_after_a_closing_quote_is_reported_not_glued(tmp_path) -> None:
     # given
-    with pytest.raises(FileError, match="line 2"):
+    with pytest.raises(FileError, match="k.csv, Zeile 2"):
         result = import_file(
             kind="customers",
             path=write(tmp_path, "k.csv", 'external_id;last_name\nK1;"A" B\nK2;C\n'),
@@ -101,7 +101,7 @@ def test_a_nul_byte_in_the_first_kilobytes_is_a_binary_file(tmp_path) -> None:
     # given / when
     job = _job(tmp_path, "kunden.csv", b"external_id;last_name\nK1;M\x00ller\n")
     # then
-    assert job.status == ImportJob.Status.FAILED and "not a text file" in job.message
+    assert job.status == ImportJob.Status.FAILED and "keine Textdatei" in job.message
 
 
 def test_a_nul_byte_in_a_cell_further_on_is_a_row_error_not_a_database_error(tmp_path) -> None:
@@ -114,7 +114,7 @@ def test_a_nul_byte_in_a_cell_further_on_is_a_row_error_not_a_database_error(tmp
     assert job.status == ImportJob.Status.DONE, job.message
     assert job.rows_failed == 1
     assert job.errors[0]["line"] == 6002
-    assert "control character" in job.errors[0]["message"]
+    assert "Steuerzeichen" in job.errors[0]["message"]
     assert Customer.objects.count() == 6000
 
 
@@ -126,7 +126,9 @@ def test_deeply_nested_json_is_a_row_error(tmp_path) -> None:
     job = _job(tmp_path, "kunden.jsonl", content, mode="good-rows")
     # then
     assert job.status == ImportJob.Status.DONE, job.message
-    assert job.rows_failed == 1 and "nested too deeply" in job.errors[0]["message"]
+    # the same text as for the depth limit
+    assert job.rows_failed == 1
+    assert job.errors[0]["message"].startswith("Zu tief verschachtelt: höchstens")
     assert Customer.objects.get().external_id == "K1"
 
 
@@ -146,7 +148,7 @@ def test_json_nested_deeper_than_the_limit_is_refused_and_nothing_is_written(
     error = job.errors[0]
     assert error["line"] == 2
     assert error["message"] == "Zu tief verschachtelt: höchstens 20 Ebenen."
-    assert error["text"].startswith("kunden.jsonl, line 2: ")
+    assert error["text"] == "kunden.jsonl, Zeile 2: Zu tief verschachtelt: höchstens 20 Ebenen."
     assert not Customer.objects.exists()
 
 
@@ -167,13 +169,15 @@ def test_a_failure_message_quoting_the_file_is_stored_and_the_job_is_not_left_ru
 def test_the_upload_page_shows_the_failed_job_with_its_reason(
     admin, client, django_capture_on_commit_callbacks
 ) -> None:
-    # given
+    # given: an upload in English
     client.force_login(admin)
     upload = SimpleUploadedFile("bild.csv", b"\x89PNG\r\n\x1a\n" + os.urandom(4000))
     # when
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/dataio/", {"file": upload, "kind": "customers", "mode": "good-rows"}
+            "/dataio/",
+            {"file": upload, "kind": "customers", "mode": "good-rows"},
+            headers={"accept-language": "en"},
         )
     # then
     job = ImportJob.objects.get()
@@ -187,6 +191,6 @@ def test_the_cli_prints_the_reason_and_exits_non_zero(tmp_path) -> None:
     # given
     path = write(tmp_path, "bild.csv", b"\x89PNG\r\n\x1a\n" + os.urandom(4000))
     # when / then
-    with pytest.raises(CommandError, match="not a text file"):
+    with pytest.raises(CommandError, match="keine Textdatei"):
         call_command("import", "customers", str(path), stdout=io.StringIO(), stderr=io.StringIO())
     assert ImportJob.objects.get().status == ImportJob.Status.FAILED

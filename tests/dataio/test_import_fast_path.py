@@ -42,8 +42,8 @@ def test_unknown_customer_and_product_are_row_errors_with_their_lines(shop, tmp_
     result = import_file(kind="orders", path=path, mode=GOOD)
     # then
     assert [e["text"] for e in result.errors] == [
-        "o.csv, line 3, column “customer_external_id”: unknown customer",
-        "o.csv, line 4, column “sku”: unknown product “GIBTS-NICHT”",
+        "o.csv, Zeile 3, Spalte „customer_external_id“: unbekannter Kunde",
+        "o.csv, Zeile 4, Spalte „sku“: unbekanntes Produkt „GIBTS-NICHT“",
     ]
     assert list(Order.objects.values_list("external_id", flat=True)) == ["O1"]
 
@@ -78,7 +78,7 @@ def test_an_order_number_of_the_previous_batch_is_taken(shop, tmp_path) -> None:
     # then
     assert (result.created, result.failed) == (1, 1)
     assert result.errors[0]["line"] == 3
-    assert "belongs to another order" in result.errors[0]["message"]
+    assert "gehört zu einer anderen Bestellung" in result.errors[0]["message"]
 
 
 def test_a_batch_after_a_refused_batch_is_checked_again(shop, tmp_path, monkeypatch) -> None:
@@ -249,6 +249,6 @@ def test_an_order_stored_meanwhile_refuses_its_batch_with_a_report_and_the_rest_
     # then O2's line is in the error report, the batches around it are stored
     assert (result.created, result.failed) == (2, 1)
     assert result.errors[0]["line"] == 3
-    assert "refused" in result.errors[0]["message"]
+    assert "die Datenbank hat diesen Teil der Datei abgelehnt" in result.errors[0]["message"]
     assert "O2" in Path(result.report_path).read_text(encoding="utf-8-sig")
     assert sorted(Order.objects.values_list("external_id", flat=True)) == ["O1", "O3"]

@@ -33,7 +33,7 @@ def test_a_team_lead_uploads_a_file_and_sees_the_report(
     assert (job.status, job.rows_created, job.rows_failed) == ("done", 2, 6)
     page = client.get(f"/dataio/jobs/{job.pk}/")
     assert page.status_code == 200
-    assert "unknown product “GIBTS-NICHT”" in page.content.decode()
+    assert "unbekanntes Produkt „GIBTS-NICHT“" in page.content.decode()
     assert b"hx-trigger" not in page.content  # finished: polling stops
     report = client.get(f"/dataio/jobs/{job.pk}/report.csv")
     assert report.status_code == 200

@@ -124,3 +124,70 @@ def test_accounts_are_found_by_card_number(
     url = reverse("admin:loyalty_loyaltyaccount_changelist")
     answer = superuser_client.get(url, {"q": booked_account.card_number})
     assert booked_account.card_number in answer.content.decode()
+
+
+# --------------------------------------------------------------------------- tiers
+# Tiers follow the rules of services.rules (threshold order, audit): read-only here.
+def _admin_body(page: Any) -> dict[str, str]:
+    """The admin change form as the browser would send it back unchanged."""
+    body: dict[str, str] = {}
+
+    def put(prefix: str, form: Any) -> None:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            body[f"{prefix}{name}"] = "on" if value is True else str(value)
+
+    put("", page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name, value in formset.management_form.initial.items():
+            body[f"{formset.prefix}-{name}"] = str(value)
+        for i, form in enumerate(formset.forms):
+            put(f"{formset.prefix}-{i}-", form)
+    return body
+
+
+def _thresholds(program: Any) -> list[tuple[str, Decimal]]:
+    return list(program.tiers.order_by("rank").values_list("name", "threshold"))
+
+
+def test_the_admin_cannot_save_a_bad_tier_order(superuser_client: Client) -> None:
+    # given Basis 0, Silber 500, Gold 1500
+    program = factories.program()
+    before = _thresholds(program)
+    url = reverse("admin:loyalty_loyaltyprogram_change", args=[program.pk])
+    body = _admin_body(superuser_client.get(url))
+    # when the program is saved with Gold below Silber (and one more tier)
+    body.update(
+        {
+            "points_per_euro": "2",
+            "tiers-2-threshold": "400",
+            "tiers-TOTAL_FORMS": "4",
+            "tiers-3-rank": "3",
+            "tiers-3-name": "Platin",
+            "tiers-3-threshold": "10",
+        }
+    )
+    response = superuser_client.post(url, body)
+    # then the program's own fields are saved, the tiers are not touched
+    assert response.status_code == 302, response.content.decode()[:3000]
+    program.refresh_from_db()
+    assert program.points_per_euro == Decimal("2")
+    assert _thresholds(program) == before
+
+
+def test_tiers_are_read_only_in_the_admin(superuser_client: Client) -> None:
+    program = factories.program()
+    gold = program.tiers.get(name="Gold")
+    before = _thresholds(program)
+    change = reverse("admin:loyalty_tier_change", args=[gold.pk])
+    answer = superuser_client.post(
+        change, {"program": program.pk, "name": "Gold", "rank": 2, "threshold": "400"}
+    )
+    assert answer.status_code == 403
+    assert superuser_client.get(reverse("admin:loyalty_tier_add")).status_code == 403
+    delete = reverse("admin:loyalty_tier_delete", args=[gold.pk])
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
+    assert _thresholds(program) == before

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from stammkunde.core.models import AuditEntry
 from stammkunde.loyalty import services
 from stammkunde.loyalty.models import LoyaltyProgram, PointsEntry, Tier, Voucher
 from tests.customers.factories import CustomerFactory
 
-from .factories import account
+from .factories import account, program
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +172,146 @@ def test_marketing_configures_a_program_with_tiers(make_user) -> None:
 
 def test_agent_cannot_configure_programs(agent) -> None:
     assert _client(agent).get(reverse("loyalty:programs")).status_code == 403
+
+
+# --------------------------------------------------------------------------- tier rules
+# The marketing page saves its tiers through the settings page's rules (services.rules).
+def _program_body(program: LoyaltyProgram, **overrides: str) -> dict[str, str]:
+    """The page as it is filled in: the program, its tiers, one empty extra tier row."""
+    tiers = list(Tier.objects.filter(program=program).order_by("rank"))
+    body = {
+        "name": program.name,
+        "active": "on",
+        "points_per_euro": str(program.points_per_euro),
+        "point_value": str(program.point_value),
+        "min_redeem_points": str(program.min_redeem_points),
+        "expiry_years": str(program.expiry_years),
+        "tier_basis": program.tier_basis,
+        "first_purchase_bonus": str(program.first_purchase_bonus),
+        "birthday_bonus": str(program.birthday_bonus),
+        "survey_bonus": str(program.survey_bonus),
+        "referral_bonus_referrer": str(program.referral_bonus_referrer),
+        "referral_bonus_referee": str(program.referral_bonus_referee),
+        "tiers-TOTAL_FORMS": str(len(tiers) + 1),
+        "tiers-INITIAL_FORMS": str(len(tiers)),
+        "multipliers-TOTAL_FORMS": "0",
+        "multipliers-INITIAL_FORMS": "0",
+        "stamps-TOTAL_FORMS": "0",
+        "stamps-INITIAL_FORMS": "0",
+    }
+    for i, t in enumerate(tiers):
+        body.update(
+            {
+                f"tiers-{i}-id": str(t.pk),
+                f"tiers-{i}-program": str(program.pk),
+                f"tiers-{i}-rank": str(t.rank),
+                f"tiers-{i}-name": t.name,
+                f"tiers-{i}-threshold": str(t.threshold),
+                f"tiers-{i}-points_multiplier": str(t.points_multiplier),
+                f"tiers-{i}-discount_percent": str(t.discount_percent),
+                f"tiers-{i}-sla_class": t.sla_class,
+                f"tiers-{i}-free_addons": t.free_addons,
+            }
+        )
+    n = len(tiers)  # the extra row as the browser sends it back: the model's defaults
+    body.update(
+        {
+            f"tiers-{n}-threshold": "0",
+            f"tiers-{n}-points_multiplier": "1.00",
+            f"tiers-{n}-discount_percent": "0",
+        }
+    )
+    body.update(overrides)
+    return body
+
+
+def _thresholds(program: LoyaltyProgram) -> list[tuple[str, Decimal]]:
+    return list(
+        Tier.objects.filter(program=program).order_by("rank").values_list("name", "threshold")
+    )
+
+
+def _loyalty_audits() -> int:
+    return AuditEntry.objects.filter(object_type__startswith="loyalty.").count()
+
+
+def test_the_program_page_refuses_a_tier_threshold_below_the_one_beneath_it(make_user) -> None:
+    # given Basis 0, Silber 500, Gold 1500
+    p = program()
+    before = _thresholds(p)
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(make_user("marketing"))
+    body = _program_body(p, points_per_euro="4", **{"tiers-2-threshold": "400"})
+    # when Gold goes below Silber
+    response = client.post(reverse("loyalty:program_edit", args=[p.pk]), body)
+    # then the settings page's German message is on Gold's row (and Silber's), nothing saved
+    assert response.status_code == 200
+    rows = response.context["formsets"][0].forms
+    assert rows[2].errors["threshold"] == [
+        "Die Schwelle von Gold (400) muss über der von Silber liegen, der Stufe darunter "
+        "(500). Erhöhen Sie die Schwelle von Gold oder senken Sie die von Silber."
+    ]
+    assert "Silber" in rows[1].errors["threshold"][0] and "threshold" not in rows[0].errors
+    assert "Die Schwelle von Gold (400) muss über der von Silber liegen" in (
+        response.content.decode()
+    )
+    p.refresh_from_db()
+    assert p.points_per_euro == Decimal("1")
+    assert _thresholds(p) == before
+    assert _loyalty_audits() == 0
+
+
+def test_a_new_program_with_tiers_out_of_order_is_not_created(make_user) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(make_user("marketing"))
+    body = _program_body(
+        program(),
+        name="Neuer Club",
+        **{
+            "tiers-INITIAL_FORMS": "0",
+            "tiers-TOTAL_FORMS": "2",
+            "tiers-0-id": "",
+            "tiers-0-program": "",
+            "tiers-1-id": "",
+            "tiers-1-program": "",
+            "tiers-1-threshold": "0",  # Silber at 0, as Basis
+        },
+    )
+    response = client.post(reverse("loyalty:program_create"), body)
+    assert response.status_code == 200
+    assert "Die Schwelle von Silber (0) muss über der von Basis liegen" in (
+        response.content.decode()
+    )
+    assert not LoyaltyProgram.objects.filter(name="Neuer Club").exists()
+    assert _loyalty_audits() == 0
+
+
+def test_a_good_tier_save_on_the_program_page_is_audited_per_tier(make_user) -> None:
+    marketing = make_user("marketing")
+    p = program()
+    body = _program_body(
+        p,
+        **{
+            "tiers-1-threshold": "600",
+            "tiers-3-rank": "3",
+            "tiers-3-name": "Platin",
+            "tiers-3-threshold": "5000",
+            "tiers-3-points_multiplier": "2",
+            "tiers-3-discount_percent": "10",
+        },
+    )
+    response = _client(marketing).post(reverse("loyalty:program_edit", args=[p.pk]), body)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert _thresholds(p) == [
+        ("Basis", Decimal("0")),
+        ("Silber", Decimal("600")),
+        ("Gold", Decimal("1500")),
+        ("Platin", Decimal("5000")),
+    ]
+    tiers = AuditEntry.objects.filter(object_type="loyalty.Tier", actor=marketing)
+    silber = Tier.objects.get(program=p, name="Silber")
+    update = tiers.get(action="update")
+    assert update.object_id == str(silber.pk)
+    assert update.changes["threshold"] == ["500.00", "600.00"]
+    assert tiers.filter(action="create").count() == 1  # Platin; Basis and Gold unchanged
+    assert AuditEntry.objects.filter(object_type="loyalty.LoyaltyProgram").count() == 1

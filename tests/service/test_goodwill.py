@@ -60,9 +60,11 @@ def test_a_team_lead_approves_and_the_decision_is_written_on_the_ticket(agent, m
     assert decided.status == GoodwillGrant.Status.APPROVED and decided.decided_by == lead
     assert created.messages.filter(body__contains="approved").exists()
     assert Notification.objects.filter(user=agent, kind="goodwill_decided").exists()
-    assert Interaction.objects.filter(
-        customer=created.customer, kind="ticket_goodwill", summary__contains="approved"
-    ).exists()
+    entry = Interaction.objects.get(
+        customer=created.customer, kind="ticket_goodwill", text_key="service.goodwill_approved_note"
+    )
+    assert entry.text_params["note"] == "ok"
+    assert "approved" in entry.text  # the reader's language (English here); summary is German
 
 
 def test_an_agent_cannot_decide_a_goodwill_request(agent, make_user) -> None:

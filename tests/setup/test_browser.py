@@ -4,6 +4,9 @@ On a fresh install the owner completes the wizard, lands on the start page,
 invites a colleague as agent, sets the business hours (a contradicting entry
 first, refused with what to change) and the colleague chooses a password by the
 link and logs in. Every settings page is visited and must fit the phone's width.
+Then the owner connects the shop's mailbox (a real dovecot, the connection tested
+first) and its outgoing server (a real SMTP peer); a customer's mail is fetched by
+the scheduled poll and the agent answers it on the phone: the answer reaches the relay.
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ def test_an_owner_sets_up_the_shop_invites_an_agent_and_sets_business_hours(
     owner.wait_for_url(f"{live_server.url}/")
     assert "Stammkunde ist eingerichtet" in owner.inner_text("main")
 
-    # the settings, through the menu
+    # the settings, through the menu (folded behind its button on a phone)
+    owner.click("header details.menu > summary")
     owner.click("header nav a:has-text('Einstellungen')")
     owner.wait_for_url(re.compile(r"/settings/$"))
     _fits(owner)
@@ -114,3 +118,105 @@ def test_an_owner_sets_up_the_shop_invites_an_agent_and_sets_business_hours(
     agent.wait_for_url(f"{live_server.url}/")
     assert "Einstellungen" not in agent.inner_text("header")
     assert agent.goto(f"{live_server.url}/settings/").status == 403
+
+
+def test_the_owner_connects_the_mailbox_and_the_agent_answers_the_first_customer_mail(
+    browser, live_server, insecure_cookies, django_db_blocker
+) -> None:
+    # given a shop set up by the wizard's services: the owner, an agent, one queue
+    import smtplib
+
+    from aiosmtpd.controller import Controller
+
+    from stammkunde.channels.models import OutboxMessage
+    from stammkunde.core.jobs.services import job_start
+    from stammkunde.core.roles import ADMIN, AGENT
+    from stammkunde.core.services import user_create
+    from stammkunde.service.models import Queue, Ticket
+    from tests.channels.conftest import SinkHandler, free_port, mail
+    from tests.channels.dovecot import PASSWORD as IMAP_PASSWORD
+    from tests.channels.dovecot import USER as IMAP_USER
+    from tests.channels.dovecot import running_dovecot
+
+    user_create(username="anna", password=PASSWORD, roles=[ADMIN])
+    agent_user = user_create(username="tom", password=PASSWORD, roles=[AGENT])
+    queue = Queue.objects.create(name="Kundenservice")
+    queue.members.add(agent_user)
+    sink = SinkHandler()
+    relay = Controller(sink, hostname="127.0.0.1", port=free_port())
+    relay.start()
+    try:
+        with running_dovecot() as dovecot:
+            owner = _logged_in(browser, live_server, "anna")
+            # when the owner connects the mailbox (the test button first, then save)
+            owner.goto(f"{live_server.url}/settings/mail/new/")
+            _fits(owner)
+            owner.fill("input[name=name]", "Kundenservice")
+            owner.fill("input[name=address]", "service@radhaus.example")
+            owner.select_option("select[name=queue]", label="Kundenservice")
+            owner.fill("input[name=host]", "127.0.0.1")
+            owner.fill("input[name=port]", str(dovecot.imap_port))
+            owner.uncheck("input[name=use_ssl]")
+            owner.fill("input[name=username]", IMAP_USER)
+            owner.fill("input[name=password]", IMAP_PASSWORD)
+            owner.click("main button[name=test]")
+            owner.wait_for_load_state()
+            assert f"Angemeldet als {IMAP_USER}" in owner.inner_text("main")
+            owner.click("main button.primary:has-text('Speichern')")
+            owner.wait_for_load_state()
+            assert "Postfach Kundenservice gespeichert" in owner.inner_text("main")
+            # and the outgoing server
+            owner.goto(f"{live_server.url}/settings/mail/outgoing/")
+            owner.fill("input[name=host]", "127.0.0.1")
+            owner.fill("input[name=port]", str(relay.port))
+            owner.uncheck("input[name=use_starttls]")
+            owner.fill("input[name=sender]", "service@radhaus.example")
+            owner.click("main button.primary:has-text('Speichern')")
+            owner.wait_for_load_state()
+            assert "Postausgangsserver gespeichert" in owner.inner_text("main")
+            _fits(owner)
+
+            # and a customer writes; the scheduled poll fetches it
+            with smtplib.LMTP("127.0.0.1", dovecot.lmtp_port) as lmtp:
+                lmtp.sendmail(
+                    "erika@example.de",
+                    [IMAP_USER],
+                    mail(
+                        sender="Erika Muster <erika@example.de>",
+                        subject="Bremse quietscht",
+                        message_id="<erste-frage@example.de>",
+                        body="Meine neue Bremse quietscht. Was tun?",
+                    ),
+                )
+            with django_db_blocker.unblock():
+                job_start(kind="channels.mail_poll")
+            ticket = Ticket.objects.get(subject="Bremse quietscht")
+            assert ticket.queue == queue
+
+            # then the agent answers it on a phone, in German
+            agent = _logged_in(browser, live_server, "tom")
+            agent.goto(f"{live_server.url}/service/?view=open")
+            agent.click(f"main a:has-text('{ticket.number}')")
+            agent.wait_for_load_state()
+            _fits(agent)
+            agent.fill("#reply-form textarea[name=body]", "Bitte die Beläge einbremsen.")
+            agent.click("#reply-form button[type=submit]")
+            agent.wait_for_load_state()
+            outbox = OutboxMessage.objects.get(ticket=ticket, kind=OutboxMessage.Kind.REPLY)
+            assert outbox.delivery_state == "sent", outbox.last_error
+            sent = [m for m in sink.messages if "Bremse quietscht" in str(m["Subject"])]
+            assert len(sent) == 1
+            assert sent[0]["To"] == "erika@example.de"
+            assert "einbremsen" in sent[0].get_body(("plain",)).get_content()
+    finally:
+        relay.stop()
+
+
+def _logged_in(browser: Any, live_server: Any, username: str) -> Any:
+    page = browser.new_page(locale="de-DE", viewport=PHONE)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page

@@ -19,6 +19,9 @@ class CampaignsConfig(AppConfig):
         from stammkunde.core.roles import AGENT, MARKETING, has_role, is_internal
 
         from . import selectors, start, views
+        from .timeline import timeline_texts_register
+
+        timeline_texts_register()
 
         register_customer_panel(
             CustomerPanel(

@@ -13,15 +13,14 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
-import os
 import re
-import ssl
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from .models import InboundMessage, Mailbox
+from .servers import IMAP_TIMEOUT, PasswordUnavailable, imap_open, imap_quote, password_of
 
 log = logging.getLogger(__name__)
 FETCH_BATCH = 50
@@ -41,31 +40,31 @@ class PollReport:
 
 
 def _connect(mailbox: Mailbox) -> imaplib.IMAP4:
-    if mailbox.use_ssl:
-        conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-            mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=60
-        )
-    else:
-        conn = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=60)
-    password = os.environ.get(mailbox.password_env, "") if mailbox.password_env else ""
-    if mailbox.password_env and not password:
-        raise PollError(f"environment variable {mailbox.password_env} is not set")
-    conn.login(mailbox.username, password)
+    """Log in with the password typed on the settings page, else the environment variable's."""
+    try:
+        password = password_of(encrypted=mailbox.password_encrypted, env_name=mailbox.password_env)
+    except PasswordUnavailable as exc:
+        raise PollError(str(exc)) from exc
+    conn = imap_open(
+        host=mailbox.host, port=mailbox.port, use_ssl=mailbox.use_ssl, timeout=IMAP_TIMEOUT
+    )
+    try:
+        conn.login(mailbox.username, password)
+    except BaseException:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError, EOFError):
+            conn.shutdown()
+        raise
     return conn
 
 
 def _select(conn: imaplib.IMAP4, folder: str) -> int:
-    status, _data = conn.select(_quote(folder), readonly=True)
+    status, _data = conn.select(imap_quote(folder), readonly=True)
     if status != "OK":
         raise PollError(f"cannot select folder {folder!r}")
     values = conn.response("UIDVALIDITY")[1]
     if not values or values[0] is None:
         raise PollError("server sent no UIDVALIDITY")
     return int(values[0])
-
-
-def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _uids_after(conn: imaplib.IMAP4, last_uid: int) -> list[int]:

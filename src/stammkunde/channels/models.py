@@ -42,6 +42,9 @@ class Mailbox(models.Model):
         blank=True,
         help_text=_("Name of the environment variable holding the IMAP password."),
     )
+    # The IMAP password typed on the settings page, Fernet-encrypted (core.crypto);
+    # when set it wins over ``password_env``. Never shown again.
+    password_encrypted = models.TextField(blank=True, editable=False)
     folder = models.CharField(_("IMAP folder"), max_length=200, default="INBOX")
     active = models.BooleanField(_("active"), default=True)
     # Where polling stands: a UIDVALIDITY change means the folder was rebuilt.
@@ -57,6 +60,37 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    @property
+    def has_stored_password(self) -> bool:
+        return bool(self.password_encrypted)
+
+
+class OutgoingServer(models.Model):
+    """One row (pk 1): the SMTP server the outbox sends through, set on the settings page.
+
+    Without a host the Django settings ``EMAIL_*`` apply, as before.
+    """
+
+    host = models.CharField(_("SMTP host"), max_length=200, blank=True)
+    port = models.PositiveIntegerField(_("SMTP port"), default=587)
+    use_starttls = models.BooleanField(_("STARTTLS"), default=True)
+    use_tls = models.BooleanField(_("TLS from the start (SMTPS)"), default=False)
+    username = models.CharField(_("SMTP user"), max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    sender = models.CharField(_("sender address"), max_length=254, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail server")
+        verbose_name_plural = _("outgoing mail server")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}" if self.host else "EMAIL_*"
+
+    @property
+    def has_stored_password(self) -> bool:
+        return bool(self.password_encrypted)
 
 
 class Result(models.TextChoices):

@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from stammkunde.core.access import User, access_object
 
-from .models import ContactLog, InboundMessage, OutboxMessage, Result
+from .models import ContactLog, InboundMessage, Mailbox, OutboxMessage, OutgoingServer, Result
 
 
 def quarantine_list(*, user: User) -> QuerySet[InboundMessage]:
@@ -116,3 +116,18 @@ def delivery_problems(*, since: datetime, limit: int = 10) -> dict[str, Any]:
         "problems": int((agg["failed"] or 0) + (agg["bounced"] or 0) + (agg["deferred"] or 0)),
         "latest": latest,
     }
+
+
+def mailboxes_list() -> list[Mailbox]:
+    """Every incoming mailbox with its queue, by name (the settings page; admins only)."""
+    return list(Mailbox.objects.select_related("queue").order_by("name"))
+
+
+def mailbox_get(pk: Any) -> Mailbox | None:
+    """One mailbox, or None."""
+    return Mailbox.objects.select_related("queue").filter(pk=pk).first()
+
+
+def outgoing_server_get() -> OutgoingServer | None:
+    """The SMTP server row of the settings page (it may have no host: then ``EMAIL_*``)."""
+    return OutgoingServer.objects.filter(pk=1).first()

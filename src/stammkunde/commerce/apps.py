@@ -12,6 +12,9 @@ class CommerceConfig(AppConfig):
         from stammkunde.core.roles import is_internal
 
         from .selectors import customer_commerce_context
+        from .timeline import timeline_texts_register
+
+        timeline_texts_register()
 
         register_customer_panel(
             CustomerPanel(

@@ -36,6 +36,12 @@ from .services_bulk import (
     returns_bulk_create,  # noqa: F401
     subscriptions_bulk_upsert,  # noqa: F401
 )
+from .timeline import (
+    ORDER_TEXT,
+    RETURN_TEXT,
+    order_text_params,
+    return_text_params,
+)
 
 CENT = Decimal("0.01")
 
@@ -164,7 +170,8 @@ def order_create(
         channel=_ORDER_CHANNEL_TO_CONTACT.get(channel, Channel.WEB),
         direction=InteractionDirection.INBOUND,
         kind="purchase",
-        summary=f"Order {number}: {order.total} EUR",
+        text_key=ORDER_TEXT,
+        text_params=order_text_params(number=number, total=order.total),
         source=order,
         actor=actor,
     )
@@ -211,7 +218,8 @@ def return_create(
         channel=Channel.WEB,
         direction=InteractionDirection.INBOUND,
         kind="return",
-        summary=f"Return from order {line.order.number}: {ret.get_reason_display()}",
+        text_key=RETURN_TEXT,
+        text_params=return_text_params(order_number=line.order.number, reason=ret.reason),
         source=ret,
         actor=actor,
     )

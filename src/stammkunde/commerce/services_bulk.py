@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -34,9 +35,11 @@ from stammkunde.customers.services import (
     customers_mark_purchase_bulk,
     interactions_bulk_record,
     interactions_copy_text,
+    timeline_texts_summaries,
 )
 
 from .models import Order, OrderLine, Product, ProductCategory, Return, Subscription
+from .timeline import ORDER_TEXT, RETURN_TEXT, order_text_params, return_text_params
 
 ORDER_CHANNEL_TO_CONTACT: dict[str, str] = {
     Order.Channel.SHOP: Channel.WEB,
@@ -113,9 +116,11 @@ def orders_copy_texts(
     channels = {k: str(v) for k, v in ORDER_CHANNEL_TO_CONTACT.items()}
     inbound = str(InteractionDirection.INBOUND.value)
     timeline_tail = f"\t{order_type_id}\t"
+    params = [order_text_params(number=p.number, total=p.total) for p in drafts]
+    summaries = timeline_texts_summaries(ORDER_TEXT, params)
     orders: list[str] = []
     timeline: list[str] = []
-    for p in drafts:
+    for p, summary in zip(drafts, summaries, strict=True):
         at = p.ordered_at.isoformat()
         number = escape(p.number)
         orders.append(
@@ -124,7 +129,9 @@ def orders_copy_texts(
         )
         timeline.append(
             f"{p.customer_id}\t{at}\t{channels.get(p.channel, web)}\t{inbound}\tpurchase\t"
-            f"Order {number}: {p.total} EUR{timeline_tail}{p.id}\t{actor}\n"
+            f"{escape(summary)}{timeline_tail}{p.id}\t{actor}\t{ORDER_TEXT}\t"
+            # order_text_params as JSON, written out (json.dumps per row costs more)
+            f'{{"number": {escape(encode_basestring(p.number))}, "total": "{p.total}"}}\n'
         )
     lines = "".join(
         [
@@ -211,6 +218,8 @@ def _write(
         return
     db.bulk_insert(OrderLine, list(_LINE_COLUMNS), ((p.id, *line) for p in new for line in p.lines))
     order_type = order_content_type_id()
+    params = [order_text_params(number=p.number, total=p.total) for p in new]
+    summaries = timeline_texts_summaries(ORDER_TEXT, params)
     interactions_bulk_record(
         rows=(
             (
@@ -219,12 +228,14 @@ def _write(
                 ORDER_CHANNEL_TO_CONTACT.get(p.channel, Channel.WEB),
                 InteractionDirection.INBOUND,
                 "purchase",
-                f"Order {p.number}: {p.total} EUR",
+                summary,
                 order_type,
                 str(p.id),
                 actor_id,
+                ORDER_TEXT,
+                param,
             )
-            for p in new
+            for p, summary, param in zip(new, summaries, params, strict=True)
         )
     )
 
@@ -306,7 +317,8 @@ def returns_bulk_create(
         update=[],
     )
     return_type = ContentType.objects.get_for_model(Return).pk
-    labels = dict(Return.Reason.choices)
+    params = [return_text_params(order_number=r.order_number, reason=r.reason) for r in new]
+    summaries = timeline_texts_summaries(RETURN_TEXT, params)
     interactions_bulk_record(
         rows=(
             (
@@ -315,12 +327,14 @@ def returns_bulk_create(
                 Channel.WEB,
                 InteractionDirection.INBOUND,
                 "return",
-                f"Return from order {r.order_number}: {labels[r.reason]}",
+                summary,
                 return_type,
                 str(ids[r.external_id]),
                 actor_id,
+                RETURN_TEXT,
+                param,
             )
-            for r in new
+            for r, summary, param in zip(new, summaries, params, strict=True)
         )
     )
     hook_run(

@@ -330,6 +330,9 @@ ROUTE_ACCESS: dict[str, RouteAccess] = {
     "loyalty:programs": _may(*_MARKETING),
     "loyalty:program_create": _may(*_MARKETING),
     "loyalty:program_edit": _may(*_MARKETING, obj="program"),
+    "loyalty:settings": _may(ADMIN),  # the settings section "Loyalty program"
+    "loyalty:settings_create": _may(ADMIN),
+    "loyalty:settings_program": _may(ADMIN, obj="program"),
     "loyalty:enroll": _may(*_CUSTOMER_EDITORS, obj="customer"),
     "loyalty:goodwill": _may(*_CUSTOMER_EDITORS, obj="customer"),
     "loyalty:self_service": _public(),  # the signed link is the key
@@ -354,6 +357,10 @@ ROUTE_ACCESS: dict[str, RouteAccess] = {
     "feedback:survey_publish": _may(*_MARKETING, obj="survey"),
     "feedback:trigger_add": _may(*_MARKETING, obj="survey"),
     "feedback:trigger_toggle": _may(*_MARKETING, obj="trigger"),
+    "feedback:rules": _may(*_LEADS),  # the settings section "Survey rules"
+    "feedback:rule_create": _may(*_LEADS),
+    "feedback:rule": _may(*_LEADS, obj="trigger"),
+    "feedback:rule_active": _may(*_LEADS, obj="trigger"),
     "feedback:plotly_js": _public(),
     "feedback:answer": _public(),  # the signed invitation is the key
     "feedback-survey-list": _may(*_INTERNAL),
@@ -443,4 +450,11 @@ ROUTE_ACCESS: dict[str, RouteAccess] = {
     "settings:user": _may(ADMIN, obj="user"),
     "settings:user_active": _may(ADMIN, obj="user"),
     "settings:user_password": _may(ADMIN, obj="user"),
+    "settings:mail_accounts": _may(ADMIN),
+    "settings:mailbox_create": _may(ADMIN),
+    "settings:mailbox": _may(ADMIN, obj="mailbox"),
+    "settings:mailbox_active": _may(ADMIN, obj="mailbox"),
+    "settings:mailbox_test": _may(ADMIN, obj="mailbox"),
+    "settings:mail_outgoing": _may(ADMIN),
+    "settings:mail_outgoing_test": _may(ADMIN),
 }

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower, Replace
@@ -12,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from stammkunde.core.access import User, VisibleQuerySet
 from stammkunde.core.roles import is_internal, partner_id_of
+
+from .timeline_texts import timeline_text_render
 
 
 class Channel(models.TextChoices):
@@ -275,7 +278,14 @@ class Interaction(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     kind = models.CharField(_("kind"), max_length=30)
+    # What the page shows: a registered text (customers.timeline_texts) with its parameters,
+    # in the reader's language. ``summary`` holds it in the site's default language (search,
+    # exports), or the entry's own words (a message, a note) when there is no key.
     summary = models.CharField(_("summary"), max_length=500)
+    text_key = models.CharField(_("text key"), max_length=60, blank=True, default="", db_default="")
+    text_params = models.JSONField(
+        _("text parameters"), blank=True, default=dict, db_default={}, encoder=DjangoJSONEncoder
+    )
     source_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -297,6 +307,11 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.kind}: {self.summary}"
+
+    @property
+    def text(self) -> str:
+        """What the timeline shows, in the active language (``summary`` for old entries)."""
+        return timeline_text_render(self.text_key, self.text_params, fallback=self.summary)
 
 
 class SuppressedContact(models.Model):

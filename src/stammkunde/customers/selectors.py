@@ -33,6 +33,7 @@ from stammkunde.core.roles import is_internal, partner_id_of
 from . import models as models_module
 from .models import Address, Consent, Customer, EmailAddress, Interaction, PhoneNumber
 from .normalize import normalize_phone
+from .timeline_texts import timeline_text_render  # noqa: F401  (the timeline text of a key)
 
 if TYPE_CHECKING:
     from stammkunde.core.models import AuditEntry
@@ -143,6 +144,8 @@ def timeline(
     *, user: User, customer: Customer, offset: int = 0, limit: int = 30
 ) -> list[Interaction]:
     """Return the timeline entries of a customer ``user`` may see, newest first.
+
+    ``entry.text`` is what to show, in the active language (see ``timeline_texts``).
 
     Internal staff see every entry. A partner agent sees a customer only through
     the tickets of its partner's queues, so it sees only the entries of those

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,18 @@ from .services_bulk import (
     customers_mark_purchase_bulk,  # noqa: F401
     interactions_bulk_record,  # noqa: F401
     interactions_copy_text,  # noqa: F401
+)
+
+# The timeline texts other apps register in their AppConfig.ready() and write by key.
+from .timeline_texts import (
+    timeline_amount,  # noqa: F401
+    timeline_amount_grouped,  # noqa: F401
+    timeline_choice,  # noqa: F401
+    timeline_list,  # noqa: F401
+    timeline_params,
+    timeline_text_register,  # noqa: F401
+    timeline_text_summary,
+    timeline_texts_summaries,  # noqa: F401
 )
 
 CUSTOMER_EDITABLE_FIELDS = (
@@ -315,8 +327,8 @@ def consent_record(
         channel=channel,
         direction=Interaction.Direction.INBOUND,
         kind="consent",
-        summary=f"{consent.get_purpose_display()} ({consent.get_channel_display()}): "
-        f"{consent.get_status_display()}",
+        text_key="customers.consent",
+        text_params={"purpose": purpose, "channel": channel, "status": status},
         source=consent,
         actor=actor,
     )
@@ -330,13 +342,25 @@ def interaction_record(
     channel: str,
     direction: str,
     kind: str,
-    summary: str,
+    text_key: str = "",
+    text_params: Mapping[str, Any] | None = None,
+    summary: str = "",
     source: models.Model | None = None,
     actor: User | None = None,
 ) -> Interaction:
-    """Add one entry to the customer timeline; the one way other apps write there."""
+    """Add one entry to the customer timeline; the one way other apps write there.
+
+    A text written by the software is given as ``text_key`` (registered with
+    ``timeline_text_register``) and ``text_params`` (codes, amounts as strings):
+    it is shown in the reader's language, and ``summary`` becomes the text in
+    the site's default language. Without a key, ``summary`` is what is shown
+    (the words of the customer or an agent, which are not translated).
+    """
     from django.contrib.contenttypes.models import ContentType
 
+    params = timeline_params(text_params)
+    if text_key:
+        summary = timeline_text_summary(text_key, params)
     return Interaction.objects.create(
         customer=customer,
         occurred_at=occurred_at,
@@ -344,6 +368,8 @@ def interaction_record(
         direction=direction,
         kind=kind,
         summary=summary[:500],
+        text_key=text_key,
+        text_params=params,
         source_type=ContentType.objects.get_for_model(source) if source is not None else None,
         source_id=str(source.pk) if source is not None else "",
         actor=acting_user(actor),
@@ -411,7 +437,9 @@ def customer_data_erase(*, customer: Customer) -> dict[str, int]:
         "addresses": Address.objects.filter(customer=customer).delete()[0],
         "contact_persons": ContactPerson.objects.filter(customer=customer).delete()[0],
         "consents": Consent.objects.filter(customer=customer).update(proof=""),
-        "timeline": Interaction.objects.filter(customer=customer).update(summary=ERASED),
+        "timeline": Interaction.objects.filter(customer=customer).update(
+            summary=ERASED, text_key="", text_params={}
+        ),
     }
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     locked.tags.clear()

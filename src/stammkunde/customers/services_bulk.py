@@ -36,6 +36,8 @@ INTERACTION_COLUMNS = (
     "source_type_id",
     "source_id",
     "actor_id",
+    "text_key",
+    "text_params",
 )
 
 CUSTOMER_RECORD_FIELDS = (
@@ -247,12 +249,20 @@ def customers_bulk_tables() -> tuple[type[Customer], type[Interaction]]:
 
 
 def interactions_bulk_record(*, rows: Iterable[Sequence[Any]]) -> int:
-    """Add timeline entries (tuples in ``INTERACTION_COLUMNS`` order) in one bulk insert."""
+    """Add timeline entries (tuples in ``INTERACTION_COLUMNS`` order) in one bulk insert.
+
+    As ``interaction_record`` writes them: a text key, its parameters (a dict of
+    JSON values) and the summary in the site's default language
+    (``timeline_texts_summaries``), or no key and the summary shown as it is.
+    """
     return db.bulk_insert(Interaction, list(INTERACTION_COLUMNS), rows)
 
 
 def interactions_copy_text(*, text: str) -> None:
-    """Add timeline entries already written as COPY text in ``INTERACTION_COLUMNS`` order."""
+    """Add timeline entries already written as COPY text in ``INTERACTION_COLUMNS`` order.
+
+    ``text_params`` as JSON text (``json.dumps``, then ``copy_escape``).
+    """
     db.copy_text(Interaction, INTERACTION_COLUMNS, text)
 
 

@@ -100,6 +100,9 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
     report_path = models.CharField(max_length=500, blank=True)
+    # The language of its messages (errors, summary): the uploader's at creation;
+    # blank (jobs from before) means LANGUAGE_CODE.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from stammkunde.core.errors import ApplicationError
 from stammkunde.core.inputs import json_problems, max_json_depth
@@ -47,7 +48,10 @@ def format_of(file_name: str) -> str:
         return "xlsx"
     if suffix in {"jsonl", "ndjson", "json"}:
         return "jsonl"
-    raise FileError(f"{file_name}: unknown file type “.{suffix}” (use .csv, .xlsx or .jsonl)")
+    raise FileError(
+        _("%(file)s: unknown file type “.%(suffix)s” (use .csv, .xlsx or .jsonl)")
+        % {"file": file_name, "suffix": suffix}
+    )
 
 
 class _CountingReader(io.RawIOBase):
@@ -89,8 +93,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def _not_text(name: str) -> FileError:
     return FileError(
-        f"{name}: this is not a text file (it looks binary); save it as CSV (UTF-8), "
-        "JSON Lines or .xlsx"
+        _(
+            "%(file)s: this is not a text file (it looks binary); save it as CSV (UTF-8), "
+            "JSON Lines or .xlsx"
+        )
+        % {"file": name}
     )
 
 
@@ -176,7 +183,7 @@ def open_table(path: str | os.PathLike[str], *, file_name: str | None = None) ->
     path = Path(path)
     name = file_name or path.name
     if not path.exists():
-        raise FileError(f"{name}: file not found")
+        raise FileError(_("%(file)s: file not found") % {"file": name})
     fmt = format_of(name)
     if fmt == "xlsx":
         return _open_xlsx(path, name)
@@ -190,11 +197,14 @@ def _clean_header(values: list[Any], name: str) -> list[str]:
     while columns and not columns[-1]:
         columns.pop()
     if not columns or not any(columns):
-        raise FileError(f"{name}: the first line must name the columns")
+        raise FileError(_("%(file)s: the first line must name the columns") % {"file": name})
     seen: set[str] = set()
     for col in columns:
         if col and col in seen:
-            raise FileError(f"{name}, line 1: column “{col}” appears twice")
+            raise FileError(
+                _("%(file)s, line 1: column “%(column)s” appears twice")
+                % {"file": name, "column": col}
+            )
         seen.add(col)
     return columns
 
@@ -206,7 +216,7 @@ def _open_csv(path: Path, name: str) -> Table:
         sample_bytes = probe.read(SNIFF_BYTES)
     sample = sample_bytes.decode(encoding, errors="replace")
     if not sample.strip():
-        raise FileError(f"{name}: the file is empty")
+        raise FileError(_("%(file)s: the file is empty") % {"file": name})
     first_line = sample.lstrip("\ufeff").splitlines()[0] if sample.strip() else ""
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -228,9 +238,21 @@ def _open_csv(path: Path, name: str) -> Table:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         stream.close()
-        raise FileError(f"{name}: cannot read the header ({exc})") from exc
+        raise FileError(
+            _("%(file)s: cannot read the header (%(error)s)") % {"file": name, "error": exc}
+        ) from exc
     columns = _clean_header(header, name)
     width = len(columns)
+
+    # Made here, in the import's language, not in the thread that reads the rows.
+    control = _("contains a control character (e.g. NUL)")
+
+    def too_many(values: int) -> str:
+        return ngettext(
+            "%(values)d values but the header names %(columns)d column",
+            "%(values)d values but the header names %(columns)d columns",
+            width,
+        ) % {"values": values, "columns": width}
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         line = reader.line_num + 1
@@ -242,20 +264,21 @@ def _open_csv(path: Path, name: str) -> Table:
                     continue
                 if _CONTROL.search("".join(record)):
                     # PostgreSQL cannot store a NUL; other control characters are noise.
-                    yield start, {"__error__": "contains a control character (e.g. NUL)"}
+                    yield start, {"__error__": control}
                     continue
                 if len(record) > width and any(v.strip() for v in record[width:]):
-                    yield (
-                        start,
-                        {"__error__": f"{len(record)} values but the header names {width} columns"},
-                    )
+                    yield start, {"__error__": too_many(len(record))}
                     continue
                 yield start, dict(zip(columns, record, strict=False))
         except csv.Error as exc:
-            raise FileError(f"{name}, line {line}: {_csv_error_text(exc)}") from exc
+            raise FileError(
+                _("%(file)s, line %(line)s: %(error)s")
+                % {"file": name, "line": line, "error": _csv_error_text(exc)}
+            ) from exc
         except UnicodeDecodeError as exc:
             raise FileError(
-                f"{name}, after line {line}: not readable as {encoding} ({exc.reason})"
+                _("%(file)s, after line %(line)s: not readable as %(encoding)s (%(reason)s)")
+                % {"file": name, "line": line, "encoding": encoding, "reason": exc.reason}
             ) from exc
         finally:
             stream.close()
@@ -274,10 +297,10 @@ def _open_csv(path: Path, name: str) -> Table:
 def _csv_error_text(exc: csv.Error) -> str:
     text = str(exc)
     if "unexpected end of data" in text or "expected after" in text:
-        return (
-            f"a quote opened in this record is not closed properly ({text}); "
+        return _(
+            "a quote opened in this record is not closed properly (%(error)s); "
             "check the quotes from this line on"
-        )
+        ) % {"error": text}
     return text
 
 
@@ -287,10 +310,13 @@ def _open_jsonl(path: Path, name: str) -> Table:
     counter = _CountingReader(path.open("rb"))
     stream = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding)
     columns: list[str] = []
-    # The API's limit (INPUT_MAX_JSON_DEPTH); read and translated here, not in the
-    # thread that reads the rows.
+    # The API's limit (INPUT_MAX_JSON_DEPTH) and the row messages; read and translated
+    # here, in the import's language, not in the thread that reads the rows.
     max_depth = max_json_depth()
     too_deep = _("Nested too deeply: at most %(max)d levels.") % {"max": max_depth}
+    too_many_digits = _("not valid JSON (a number with too many digits)")
+    not_an_object = _("each line must be a JSON object")
+    not_json = _("not valid JSON (%(error)s)")
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
@@ -302,16 +328,16 @@ def _open_jsonl(path: Path, name: str) -> Table:
                     # NaN and Infinity become Decimals that every parser refuses.
                     obj = json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
                 except json.JSONDecodeError as exc:
-                    yield number, {"__error__": f"not valid JSON ({exc.msg})"}
+                    yield number, {"__error__": not_json % {"error": exc.msg}}
                     continue
                 except ValueError:  # an integer longer than Python converts (4300 digits)
-                    yield number, {"__error__": "not valid JSON (a number with too many digits)"}
+                    yield number, {"__error__": too_many_digits}
                     continue
                 except RecursionError:
-                    yield number, {"__error__": "nested too deeply"}
+                    yield number, {"__error__": too_deep}
                     continue
                 if not isinstance(obj, dict):
-                    yield number, {"__error__": "each line must be a JSON object"}
+                    yield number, {"__error__": not_an_object}
                     continue
                 # A value is at most one level deeper than its brackets: most lines
                 # cannot be too deep, and need no walk.
@@ -322,7 +348,10 @@ def _open_jsonl(path: Path, name: str) -> Table:
                     continue
                 yield number, obj
         except UnicodeDecodeError as exc:
-            raise FileError(f"{name}: not readable as {encoding} ({exc.reason})") from exc
+            raise FileError(
+                _("%(file)s: not readable as %(encoding)s (%(reason)s)")
+                % {"file": name, "encoding": encoding, "reason": exc.reason}
+            ) from exc
         finally:
             stream.close()
 
@@ -345,7 +374,9 @@ def _open_xlsx(path: Path, name: str) -> Table:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise FileError(f"{name}: not a readable xlsx file ({exc})") from exc
+        raise FileError(
+            _("%(file)s: not a readable xlsx file (%(error)s)") % {"file": name, "error": exc}
+        ) from exc
     sheet = book.worksheets[0]
     total = max(1, sheet.max_row or 1)
     iterator = sheet.iter_rows(values_only=True)
@@ -353,7 +384,7 @@ def _open_xlsx(path: Path, name: str) -> Table:
         header = next(iterator)
     except StopIteration as exc:
         book.close()
-        raise FileError(f"{name}: the sheet is empty") from exc
+        raise FileError(_("%(file)s: the sheet is empty") % {"file": name}) from exc
     columns = _clean_header(list(header), name)
     position = {"row": 1}
 

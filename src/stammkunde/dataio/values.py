@@ -15,6 +15,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 LOCAL_TZ = ZoneInfo("Europe/Berlin")
 TRUE_WORDS = frozenset({"1", "true", "yes", "ja", "j", "y", "x", "wahr"})
 FALSE_WORDS = frozenset({"0", "false", "no", "nein", "n", "falsch", ""})
@@ -28,21 +31,38 @@ def is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
+# What a cell holds or should hold, in "%(kind)s where %(expected)s is expected";
+# lazy: translated when the message is made (in the import's language).
+_KINDS = {
+    "bool": pgettext_lazy("import cell holds", "true/false"),
+    "list": pgettext_lazy("import cell holds", "a list"),
+    "object": pgettext_lazy("import cell holds", "an object"),
+}
+_EXPECTED = {
+    "text": pgettext_lazy("import cell expects", "text"),
+    "number": pgettext_lazy("import cell expects", "a number"),
+    "bool": pgettext_lazy("import cell expects", "yes/no"),
+}
+
+
 def _kind_of(raw: Any) -> str | None:
     """Name a JSON value that no single cell can be (a flag, a list, an object)."""
     if isinstance(raw, bool):
-        return "true/false"
+        return "bool"
     if isinstance(raw, list | tuple):
-        return "a list"
+        return "list"
     if isinstance(raw, dict):
-        return "an object"
+        return "object"
     return None
 
 
 def _refuse_structure(raw: Any, expected: str) -> None:
     kind = _kind_of(raw)
     if kind is not None:
-        raise CellError(f"{kind} where {expected} is expected")
+        raise CellError(
+            _("%(kind)s where %(expected)s is expected")
+            % {"kind": _KINDS[kind], "expected": _EXPECTED[expected]}
+        )
 
 
 # The most digits a number may have before its point; no field holds more, and
@@ -52,9 +72,9 @@ MAX_INTEGER_DIGITS = 20
 
 def _finite(number: Decimal, raw: Any) -> Decimal:
     if not number.is_finite():
-        raise CellError(f"“{raw}” is not a number")
+        raise CellError(_("“%(value)s” is not a number") % {"value": raw})
     if number and number.adjusted() >= MAX_INTEGER_DIGITS:
-        raise CellError(f"“{raw}” is too large")
+        raise CellError(_("“%(value)s” is too large") % {"value": raw})
     return number
 
 
@@ -70,7 +90,7 @@ def number_text(raw: int | float | Decimal) -> str:
     if number == number.to_integral_value():
         return str(int(number))
     if number.adjusted() < -MAX_INTEGER_DIGITS:  # 1e-999999999 would be a gigabyte of zeros
-        raise CellError(f"“{raw}” has too many digits")
+        raise CellError(_("“%(value)s” has too many digits") % {"value": raw})
     return format(number, "f")
 
 
@@ -105,7 +125,7 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
         if value.isdigit():
             return _finite(Decimal(value), raw)
     else:
-        _refuse_structure(raw, "a number")
+        _refuse_structure(raw, "number")
     if isinstance(raw, int):
         return _finite(Decimal(raw), raw)
     if isinstance(raw, float):
@@ -122,7 +142,7 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
     value = value.replace("\u00a0", "").replace(" ", "").replace("€", "")
     value = value.replace("EUR", "")
     if not value or not _AMOUNT.match(value):
-        raise CellError(f"“{raw}” is not an amount")
+        raise CellError(_("“%(value)s” is not an amount") % {"value": raw})
     commas, dots = value.count(","), value.count(".")
     if commas and dots:
         decimal_sep = "," if value.rfind(",") > value.rfind(".") else "."
@@ -139,11 +159,11 @@ def decimal_value(raw: Any, *, decimal_comma: bool) -> Decimal:
     thousands = "," if decimal_sep == "." else "."
     parts = value.replace(thousands, "")
     if parts.count(decimal_sep) > 1:
-        raise CellError(f"“{raw}” is not an amount")
+        raise CellError(_("“%(value)s” is not an amount") % {"value": raw})
     try:
         return _finite(Decimal(parts.replace(decimal_sep, ".")), raw)
     except InvalidOperation as exc:
-        raise CellError(f"“{raw}” is not an amount") from exc
+        raise CellError(_("“%(value)s” is not an amount") % {"value": raw}) from exc
 
 
 def int_value(raw: Any, *, decimal_comma: bool) -> int:
@@ -155,22 +175,22 @@ def int_value(raw: Any, *, decimal_comma: bool) -> int:
     try:
         number = decimal_value(raw, decimal_comma=decimal_comma)
     except CellError as exc:
-        raise CellError(f"“{raw}” is not a whole number") from exc
+        raise CellError(_("“%(value)s” is not a whole number") % {"value": raw}) from exc
     if number != number.to_integral_value():
-        raise CellError(f"“{raw}” is not a whole number")
+        raise CellError(_("“%(value)s” is not a whole number") % {"value": raw})
     return int(number)
 
 
 def bool_value(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    _refuse_structure(raw, "yes/no")
+    _refuse_structure(raw, "bool")
     word = text(raw).lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise CellError(f"“{raw}” is not yes/no")
+    raise CellError(_("“%(value)s” is not yes/no") % {"value": raw})
 
 
 _DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y", "%Y/%m/%d")
@@ -184,7 +204,9 @@ def _parse_date(value: str) -> date:
             return datetime.strptime(value, fmt).date()
         except ValueError:
             continue
-    raise CellError(f"“{value}” is not a date (expected dd.mm.yyyy or yyyy-mm-dd)")
+    raise CellError(
+        _("“%(value)s” is not a date (expected dd.mm.yyyy or yyyy-mm-dd)") % {"value": value}
+    )
 
 
 _GERMAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -206,7 +228,7 @@ def _fast_local(value: str) -> datetime | None:
             year, month, day, int(m[4] or 0), int(m[5] or 0), int(m[6] or 0), tzinfo=LOCAL_TZ
         ).astimezone(UTC)
     except ValueError as exc:
-        raise CellError(f"“{value}” is not a valid date") from exc
+        raise CellError(_("“%(value)s” is not a valid date") % {"value": value}) from exc
 
 
 @lru_cache(maxsize=65536)
@@ -220,7 +242,7 @@ def _parse_datetime(value: str) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None:
-        day_part, _, time_part = value.partition(" ")
+        day_part, _sep, time_part = value.partition(" ")
         day = _parse_date(day_part)
         clock = time(0, 0)
         if time_part.strip():
@@ -231,7 +253,7 @@ def _parse_datetime(value: str) -> datetime:
                 except ValueError:
                     continue
             else:
-                raise CellError(f"“{value}” is not a date and time")
+                raise CellError(_("“%(value)s” is not a date and time") % {"value": value})
         parsed = datetime.combine(day, clock)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
@@ -259,5 +281,5 @@ def datetime_value(raw: Any) -> datetime:
         return datetime.combine(raw, time(0, 0), tzinfo=LOCAL_TZ).astimezone(UTC)
     value = text(raw)
     if not value:
-        raise CellError("empty date")
+        raise CellError(_("empty date"))
     return _parse_datetime(value)

@@ -31,6 +31,12 @@ from stammkunde.commerce.models import (
     Return,
     Subscription,
 )
+from stammkunde.commerce.services import (
+    ORDER_TEXT,
+    RETURN_TEXT,
+    order_text_params,
+    return_text_params,
+)
 from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.core.sequences import counter_raise_to
 from stammkunde.customers.models import (
@@ -42,6 +48,7 @@ from stammkunde.customers.models import (
     PhoneNumber,
 )
 from stammkunde.customers.normalize import search_text
+from stammkunde.customers.services import timeline_texts_summaries
 
 from .models import CustomerTruth
 from .names import CATALOGUE, CITIES, COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, STREETS
@@ -498,8 +505,12 @@ def _chunk(
         ],
         sub_rows,
     )
-    # --- the timeline: one entry per purchase and return
+    # --- the timeline: one entry per purchase and return (text keys as commerce writes them)
     web = {"shop": "web", "pos": "shop", "phone": "phone"}
+    order_params = [
+        order_text_params(number=f"B{o:08d}", total=Decimal(int(tot)).scaleb(-2))
+        for o, tot in zip(oid_list, order_cents.tolist(), strict=True)
+    ]
     inter = [
         (
             ids[Interaction] + i,
@@ -508,17 +519,31 @@ def _chunk(
             web[ch],
             "in",
             "purchase",
-            f"Order B{o:08d}: {Decimal(int(tot)).scaleb(-2)} EUR",
+            summary,
             order_ct,
             str(o),
+            ORDER_TEXT,
+            params,
         )
-        for i, (o, c, t_, ch, tot) in enumerate(
+        for i, (o, c, t_, ch, summary, params) in enumerate(
             zip(
-                oid_list, oc.tolist(), order_dt, channel.tolist(), order_cents.tolist(), strict=True
+                oid_list,
+                oc.tolist(),
+                order_dt,
+                channel.tolist(),
+                timeline_texts_summaries(ORDER_TEXT, order_params),
+                order_params,
+                strict=True,
             )
         )
     ]
     ids[Interaction] += len(inter)
+    return_params = [
+        return_text_params(order_number=f"B{o:08d}", reason=reason)
+        for o, reason in zip(
+            order_ids[line_order[ret_lines]].tolist(), ret_reason.tolist(), strict=True
+        )
+    ]
     inter += [
         (
             ids[Interaction] + i,
@@ -527,12 +552,21 @@ def _chunk(
             "web",
             "in",
             "return",
-            f"Return ({reason})",
+            summary,
             return_ct,
             str(r),
+            RETURN_TEXT,
+            params,
         )
-        for i, (r, li, rt, reason) in enumerate(
-            zip(ret_ids.tolist(), ret_lines.tolist(), ret_dt, ret_reason.tolist(), strict=True)
+        for i, (r, li, rt, summary, params) in enumerate(
+            zip(
+                ret_ids.tolist(),
+                ret_lines.tolist(),
+                ret_dt,
+                timeline_texts_summaries(RETURN_TEXT, return_params),
+                return_params,
+                strict=True,
+            )
         )
     ]
     ids[Interaction] += ret_lines.size
@@ -548,6 +582,8 @@ def _chunk(
             "summary",
             "source_type",
             "source_id",
+            "text_key",
+            "text_params",
         ],
         inter,
     )

@@ -16,8 +16,12 @@ class FeedbackConfig(AppConfig):
             register_nav,
         )
         from stammkunde.core.roles import is_internal
+        from stammkunde.core.setting_sections import SettingsSection, register_settings_section
 
         from . import selectors, services
+        from .timeline import timeline_texts_register
+
+        timeline_texts_register()
 
         # Solving a ticket invites to the CSAT survey at once (triggers without a delay).
         hook_register("ticket_solved", services.invitation_for_solved_ticket)
@@ -42,5 +46,19 @@ class FeedbackConfig(AppConfig):
                 context=selectors.customer_feedback_context,
                 allowed=is_internal,
                 order=40,
+            )
+        )
+        # The settings index (/settings/) links to the survey rules (admins, team leads).
+        register_settings_section(
+            SettingsSection(
+                key="survey_rules",
+                title=_("Survey rules"),
+                description=_(
+                    "When surveys are sent: after tickets, orders, periodically or by "
+                    "lifecycle phase, with the minimum gap per customer."
+                ),
+                url_name="feedback:rules",
+                allowed=selectors.may_set_survey_rules,
+                order=85,
             )
         )

@@ -26,9 +26,10 @@ from django.utils import timezone
 from stammkunde.core.db import bulk_insert, next_id, sequences_reset
 from stammkunde.core.hooks import hook_run
 from stammkunde.customers.models import Consent, Customer, Interaction
+from stammkunde.customers.services import timeline_text_summary
 from stammkunde.service import selectors as service_selectors
 
-from . import services
+from . import services, timeline
 from .models import Answer, Invitation, Response, Survey, Trigger
 from .sentiment import sentiment_score
 
@@ -305,7 +306,7 @@ def _write(
     result: FeedbackDemoResult,
 ) -> None:
     ids = {m: next_id(m) for m in (Invitation, Response, Answer, Interaction)}
-    inv_rows, resp_rows, ans_rows, timeline = [], [], [], []
+    inv_rows, resp_rows, ans_rows, entries = [], [], [], []
     response_ct = ContentType.objects.get_for_model(Response).pk
     questions = {
         p["survey"].pk: list(p["survey"].current_version.questions.order_by("order")) for p in plans
@@ -368,9 +369,11 @@ def _write(
             )
             ids[Answer] += 1
         scores = ", ".join(f"{k.upper()} {v}" for k, v in values.items() if v is not None)
-        timeline.append(
+        key = timeline.RESPONSE if scores else timeline.RESPONSE_WITHOUT_SCORES
+        params = {"survey": survey.name, "scores": scores}
+        entries.append(
             (ids[Interaction], cid, answered_at, "web", "in", "survey_response",
-             f"{survey.name}: {scores}", response_ct, str(rid))
+             timeline_text_summary(key, params), response_ct, str(rid), key, params)
         )  # fmt: skip
         ids[Interaction] += 1
     inv_cols = [
@@ -390,8 +393,8 @@ def _write(
     bulk_insert(
         Interaction,
         ["id", "customer", "occurred_at", "channel", "direction", "kind", "summary",
-         "source_type", "source_id"],
-        timeline,
+         "source_type", "source_id", "text_key", "text_params"],
+        entries,
     )  # fmt: skip
     sequences_reset(Invitation, Response, Answer, Interaction)
 

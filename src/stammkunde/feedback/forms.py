@@ -164,3 +164,35 @@ class AnswerForm(forms.Form):
 
     def answers(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", [])}
+
+
+class TriggerRuleForm(forms.Form):
+    """A survey rule of the settings page: which survey, on which event, with which days.
+
+    It only parses; ``services.trigger_save`` checks the rules and says what to change.
+    """
+
+    survey = forms.ChoiceField(label=_("survey"))
+    event = forms.ChoiceField(label=_("event"), choices=Trigger.Event.choices)
+    delay_days = forms.IntegerField(
+        label=_("delay (days)"), initial=0, help_text=_("Days after the ticket or order.")
+    )
+    period_days = forms.IntegerField(
+        label=_("period (days)"), initial=180, help_text=_("For periodic surveys.")
+    )
+    phase = forms.ChoiceField(
+        label=_("lifecycle phase"),
+        choices=PHASES,
+        required=False,
+        help_text=_("For phase triggers."),
+    )
+    min_gap_days = forms.IntegerField(
+        label=_("minimum gap per customer (days)"),
+        initial=30,
+        help_text=_("No invitation if the customer was invited to any survey within this gap."),
+    )
+    expiry_days = forms.IntegerField(label=_("link valid (days)"), initial=14)
+
+    def __init__(self, *args: Any, surveys: list[Survey], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survey"].choices = [("", "—"), *((str(s.pk), s.name) for s in surveys)]  # type: ignore[attr-defined]

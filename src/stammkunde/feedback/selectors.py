@@ -13,11 +13,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, access_object
-from stammkunde.core.roles import is_internal
+from stammkunde.core.roles import ADMIN, TEAM_LEAD, has_role, is_internal
 from stammkunde.service import selectors as service_selectors
 
 from . import analysis
-from .models import Answer, Invitation, QuestionType, Response, Survey, SurveyVersion
+from .models import Answer, Invitation, QuestionType, Response, Survey, SurveyVersion, Trigger
 from .sentiment import sentiment_score
 from .themes import Theme, ThemeModel
 from .tokens import key_from_token, survey_url
@@ -410,3 +410,21 @@ def customer_data_export(customer: Any) -> dict[str, Any]:
         "survey_responses": rows(responses),
         "survey_answers": rows(Answer.objects.filter(response__in=responses.values("id"))),
     }
+
+
+# --------------------------------------------------------------------------- settings page
+
+
+def may_set_survey_rules(user: User) -> bool:
+    """Who edits the survey rules on the settings page (``/feedback/rules/``)."""
+    return has_role(user, ADMIN, TEAM_LEAD)
+
+
+def triggers_list(*, user: User) -> QuerySet[Trigger]:
+    """Every survey trigger ``user`` may see, by survey, with its survey."""
+    return Trigger.objects.visible_to(user).select_related("survey").order_by("survey__name", "id")
+
+
+def trigger_get(*, user: User, pk: Any) -> Trigger:
+    """One trigger ``user`` may see, or Http404."""
+    return access_object(Trigger.objects.select_related("survey"), user, pk=pk)

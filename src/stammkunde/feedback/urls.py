@@ -11,6 +11,11 @@ urlpatterns = [
     path("<int:pk>/publish/", views.survey_publish_view, name="survey_publish"),
     path("<int:pk>/triggers/", views.trigger_add_view, name="trigger_add"),
     path("triggers/<int:pk>/toggle/", views.trigger_toggle_view, name="trigger_toggle"),
+    # The settings section "Survey rules" (admins, team leads; linked from /settings/).
+    path("rules/", views.rules_view, name="rules"),
+    path("rules/new/", views.rule_create_view, name="rule_create"),
+    path("rules/<int:pk>/", views.rule_edit_view, name="rule"),
+    path("rules/<int:pk>/active/", views.rule_active_view, name="rule_active"),
     path("<int:pk>/phone/", views.response_enter_view, name="response_enter"),
     path("responses/<int:pk>/", views.response_detail_view, name="response"),
     path("report/", views.report_view, name="report"),

@@ -1,4 +1,4 @@
-"""HTML views: survey builder, triggers, phone answers, report, and the public answer page."""
+"""HTML views: survey builder, triggers, survey rules, phone answers, report, answer page."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from .forms import (
     QuestionFormSet,
     SurveyForm,
     TriggerForm,
+    TriggerRuleForm,
     apply_errors,
     question_initial,
     questions_from,
@@ -169,7 +170,10 @@ def trigger_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = TriggerForm(request.POST)
     if form.is_valid():
         try:
-            services.trigger_create(actor=request.user, survey=survey, **form.cleaned_data)
+            # The same checks as the settings page's survey rules (period vs. gap, phase).
+            services.trigger_save(
+                actor=request.user, trigger=None, survey=survey, **form.cleaned_data
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -352,3 +356,79 @@ def answer_view(request: HttpRequest, token: str) -> HttpResponse:
         )
         response["Content-Language"] = language
         return response
+
+
+# ------------------------------------------------------ survey rules (settings page)
+
+
+def _rules(request: HttpRequest) -> None:
+    if not selectors.may_set_survey_rules(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def rules_view(request: HttpRequest) -> HttpResponse:
+    """The settings section "Survey rules": every trigger of every survey."""
+    _rules(request)
+    return render(
+        request,
+        "feedback/rules.html",
+        {"triggers": selectors.triggers_list(user=request.user)},
+    )
+
+
+@login_required
+def rule_create_view(request: HttpRequest) -> HttpResponse:
+    _rules(request)
+    return _rule_form(request, None)
+
+
+@login_required
+def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _rules(request)
+    return _rule_form(request, selectors.trigger_get(user=request.user, pk=pk))
+
+
+def _rule_form(request: HttpRequest, trigger: Trigger | None) -> HttpResponse:
+    surveys = list(selectors.survey_list(user=request.user))
+    initial: dict[str, Any] = (
+        {
+            "survey": str(trigger.survey_id),
+            **{f: getattr(trigger, f) for f in services.TRIGGER_FIELDS},
+        }
+        if trigger
+        else {}
+    )
+    form = TriggerRuleForm(request.POST or None, initial=initial, surveys=surveys)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        survey = next(s for s in surveys if str(s.pk) == data.pop("survey"))
+        try:
+            services.trigger_save(actor=request.user, trigger=trigger, survey=survey, **data)
+        except ApplicationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Survey rule saved."))
+            return redirect("feedback:rules")
+    return render(
+        request,
+        "feedback/rule_form.html",
+        {
+            "form": form,
+            "trigger": trigger,
+            "title": _("Edit survey rule") if trigger else _("New survey rule"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def rule_active_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Switch a survey rule on or off (audited by the service)."""
+    _rules(request)
+    trigger = selectors.trigger_get(user=request.user, pk=pk)
+    services.trigger_set_active(actor=request.user, trigger=trigger, active=not trigger.active)
+    messages.success(
+        request, _("Survey rule switched on.") if trigger.active else _("Survey rule switched off.")
+    )
+    return redirect("feedback:rules")

@@ -1,11 +1,14 @@
 """Django admin for loyalty.
 
-Programs and their tiers, multipliers, stamp cards and tier prices are
-configuration and can be edited here; a program is saved with its inlines
-through ``services.program_configure`` (one transaction, one audit entry), as
-the loyalty settings page saves it. Balances, the points ledger, vouchers and
-everything else the services write are shown read-only: a correction is a
-booking (``points_adjust``), never an edit of a row.
+Programs and their multipliers, stamp cards and tier prices are configuration
+and can be edited here; a program is saved with its inlines through
+``services.program_configure`` (one transaction, audited). Tiers are shown
+read-only: their rules (each threshold above the one beneath it, unique names,
+audit per change) live in ``services.rules`` and are edited on the settings
+page (``/loyalty/settings/``) or the program page (``/loyalty/programs/``).
+Balances, the points ledger, vouchers and everything else the services write
+are shown read-only too: a correction is a booking (``points_adjust``), never
+an edit of a row.
 """
 
 from __future__ import annotations
@@ -34,9 +37,33 @@ from .models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows rows the services write; adding, changing and deleting go through services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class TierInline(admin.TabularInline):
+    """Tiers are read-only here: they are saved through ``services.rules`` (see above)."""
+
     model = Tier
     extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class CategoryMultiplierInline(admin.TabularInline):
@@ -61,11 +88,16 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
         """Saved in ``save_related``, together with the inlines, by the service."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        services.program_configure(actor=request.user, program_form=form, formsets=formsets)
+        # The tier inline is read-only: it changes nothing, so it is not passed on.
+        editable = [f for f in formsets if f.model is not Tier]
+        for formset in formsets:
+            if formset.model is Tier:  # for the admin's change message
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        services.program_configure(actor=request.user, program_form=form, formsets=editable)
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(ReadOnlyAdmin):
     list_display = ["name", "program", "rank", "threshold", "points_multiplier"]
     list_filter = ["program"]
     list_select_related = ["program"]
@@ -93,19 +125,6 @@ class TierPriceAdmin(admin.ModelAdmin):
     list_filter = ["tier"]
     list_select_related = ["tier", "product"]
     raw_id_fields = ["product"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shows rows the services write; adding, changing and deleting go through services."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(LoyaltyAccount)

@@ -16,9 +16,14 @@ class LoyaltyConfig(AppConfig):
             register_nav,
         )
         from stammkunde.core.roles import is_internal
+        from stammkunde.core.setting_sections import SettingsSection, register_settings_section
 
         from . import services
-        from .selectors import customer_loyalty_context, goodwill_payouts_fill
+        from .selectors import (
+            customer_loyalty_context,
+            goodwill_payouts_fill,
+            may_set_program_rules,
+        )
         from .services import (
             goodwill_grant_pay_out,
             points_accrue_for_order,
@@ -46,4 +51,18 @@ class LoyaltyConfig(AppConfig):
         )
         register_nav(
             NavItem(label=_("Loyalty"), url_name="loyalty:reports", allowed=is_internal, order=40)
+        )
+        # The settings index (/settings/) links to the programme rules (admins only).
+        register_settings_section(
+            SettingsSection(
+                key="loyalty",
+                title=_("Loyalty program"),
+                description=_(
+                    "Points per euro, when points expire, and the tiers with their "
+                    "thresholds and benefits."
+                ),
+                url_name="loyalty:settings",
+                allowed=may_set_program_rules,
+                order=80,
+            )
         )

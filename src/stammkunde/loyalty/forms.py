@@ -1,11 +1,12 @@
-"""Forms of the loyalty UI: goodwill from the customer page and program configuration."""
+"""Forms of the loyalty UI: goodwill, program configuration and the settings page's rules."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django import forms
-from django.forms import inlineformset_factory
+from django.forms import formset_factory, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from .models import CategoryMultiplier, LoyaltyProgram, StampCardDefinition, Tier
@@ -94,3 +95,46 @@ StampCardFormSet = inlineformset_factory(
     extra=1,
     can_delete=True,
 )
+
+
+# --------------------------------------------------------------------------- settings page
+# Plain forms: they only parse; every rule (signs, expiry, tier order) is checked by
+# ``services.program_rules_save``, whose messages say what to change.
+
+
+class ProgramRulesForm(forms.Form):
+    """The programme rules of the settings page (``/loyalty/settings/``)."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    active = forms.BooleanField(label=_("active"), required=False)
+    points_per_euro = forms.DecimalField(label=_("points per euro"), localize=True)
+    point_value = forms.DecimalField(
+        label=_("value of one point (EUR)"),
+        localize=True,
+        help_text=_("Used for redemption, goodwill limits and the points liability."),
+    )
+    expiry_years = forms.IntegerField(
+        label=_("points expire at the end of year N after earning"),
+        help_text=_("0: points never expire."),
+    )
+    tier_basis = forms.ChoiceField(label=_("tier basis"), choices=LoyaltyProgram.TierBasis.choices)
+
+
+class TierRuleForm(forms.Form):
+    """One tier: its place (rank), threshold and benefits."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    rank = forms.IntegerField(label=_("rank"), help_text=_("0 = entry level"))
+    name = forms.CharField(label=_("name"), max_length=60)
+    threshold = forms.DecimalField(label=_("threshold"), localize=True)
+    points_multiplier = forms.DecimalField(
+        label=_("points multiplier"), localize=True, initial=Decimal("1.00")
+    )
+    discount_percent = forms.DecimalField(
+        label=_("discount %"), localize=True, initial=Decimal("0")
+    )
+    sla_class = forms.CharField(label=_("service level class"), max_length=20, required=False)
+    free_addons = forms.CharField(label=_("free add-on services"), max_length=300, required=False)
+
+
+TierRuleFormSet = formset_factory(TierRuleForm, extra=1, can_delete=True)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from stammkunde.commerce.models import Order, Product
 from stammkunde.core.access import User
-from stammkunde.core.roles import is_internal
+from stammkunde.core.roles import ADMIN, has_role, is_internal
 from stammkunde.customers.models import Customer
 
 from . import services
@@ -270,3 +270,21 @@ def referral_code_of(*, customer_id: int) -> str:
         "referral_code", flat=True
     )
     return code.first() or ""
+
+
+# --------------------------------------------------------------------------- settings page
+
+
+def may_set_program_rules(user: User) -> bool:
+    """Who edits the programme rules on the settings page (``/loyalty/settings/``): admins."""
+    return has_role(user, ADMIN)
+
+
+def programs_with_tiers(*, user: User) -> list[LoyaltyProgram]:
+    """The programs ``user`` may see, each with its tiers by rank (the settings list)."""
+    return list(LoyaltyProgram.objects.visible_to(user).prefetch_related("tiers").order_by("name"))
+
+
+def program_get(*, user: User, pk: Any) -> LoyaltyProgram | None:
+    """One program ``user`` may see, or None."""
+    return LoyaltyProgram.objects.visible_to(user).filter(pk=pk).first()

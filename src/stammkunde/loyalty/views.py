@@ -1,4 +1,4 @@
-"""Loyalty pages: goodwill from the customer page, self-service, card, reports, programs."""
+"""Loyalty pages: goodwill, self-service, card, reports, programs, the settings section."""
 
 from __future__ import annotations
 
@@ -22,7 +22,15 @@ from stammkunde.core.roles import ADMIN, MARKETING, TEAM_LEAD, has_role, is_inte
 from stammkunde.customers.selectors import customer_get
 
 from . import selectors, services
-from .forms import GoodwillForm, MultiplierFormSet, ProgramForm, StampCardFormSet, TierFormSet
+from .forms import (
+    GoodwillForm,
+    MultiplierFormSet,
+    ProgramForm,
+    ProgramRulesForm,
+    StampCardFormSet,
+    TierFormSet,
+    TierRuleFormSet,
+)
 from .models import LoyaltyProgram
 
 
@@ -197,11 +205,110 @@ def program_edit_view(request: HttpRequest, pk: int | None = None) -> HttpRespon
         StampCardFormSet(data, instance=program, prefix="stamps"),
     ]
     if data is not None and form.is_valid() and all(f.is_valid() for f in formsets):
-        saved = services.program_configure(actor=request.user, program_form=form, formsets=formsets)
-        messages.success(request, _("Program saved."))
-        return redirect("loyalty:program_edit", pk=saved.pk)
+        try:
+            saved = services.program_configure(
+                actor=request.user, program_form=form, formsets=formsets
+            )
+        except ApplicationError as exc:
+            _rules_errors(form, formsets[0].forms, exc)  # tiers.<form index>.<field>
+        else:
+            messages.success(request, _("Program saved."))
+            return redirect("loyalty:program_edit", pk=saved.pk)
     return render(
         request,
         "loyalty/program_form.html",
         {"form": form, "formsets": formsets, "program": program},
+    )
+
+
+# --------------------------------------------------------------------------- settings page
+def _may_set_rules(request: HttpRequest) -> None:
+    if not selectors.may_set_program_rules(request.user):
+        raise PermissionDenied
+
+
+def _rules_errors(form: Any, rows: list[Any], exc: ApplicationError) -> None:
+    """Put a refusal on its field: ``tiers.<n>.<field>`` on the n-th tier row, else on top."""
+    for key, errors in (exc.field_errors or {"__all__": [exc.message]}).items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "tiers" and parts[1].isdigit():
+            row = rows[int(parts[1])] if int(parts[1]) < len(rows) else None
+            if row is not None and parts[2] in row.fields:
+                row.add_error(parts[2], errors)
+                continue
+        form.add_error(key if key in form.fields else None, errors)
+
+
+@login_required
+def rules_list_view(request: HttpRequest) -> HttpResponse:
+    """The settings section "Loyalty program": every program with its tiers."""
+    _may_set_rules(request)
+    programs = selectors.programs_with_tiers(user=request.user)
+    return render(request, "loyalty/settings_programs.html", {"programs": programs})
+
+
+@login_required
+def rules_create_view(request: HttpRequest) -> HttpResponse:
+    _may_set_rules(request)
+    return _rules_form(request, None)
+
+
+@login_required
+def rules_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_set_rules(request)
+    program = selectors.program_get(user=request.user, pk=pk)
+    if program is None:
+        raise Http404
+    return _rules_form(request, program)
+
+
+def _rules_form(request: HttpRequest, program: LoyaltyProgram | None) -> HttpResponse:
+    """Points per euro, expiry and the tiers on one page, saved together or not at all."""
+    data = request.POST if request.method == "POST" else None
+    initial: dict[str, Any] = (
+        {f: getattr(program, f) for f in services.PROGRAM_RULE_FIELDS}
+        if program
+        else {
+            "active": True,
+            "points_per_euro": "1",
+            "point_value": "0.01",
+            "expiry_years": 3,
+            "tier_basis": LoyaltyProgram.TierBasis.SPEND,
+        }
+    )
+    tiers = list(program.tiers.order_by("rank")) if program else []
+    form = ProgramRulesForm(data, initial=initial)
+    formset = TierRuleFormSet(
+        data,
+        prefix="tiers",
+        initial=[{"id": t.pk, **{f: getattr(t, f) for f in services.TIER_FIELDS}} for t in tiers],
+    )
+    if data is not None and form.is_valid() and formset.is_valid():
+        rows: list[Any] = []
+        values: list[dict[str, Any]] = []
+        for row in formset.forms:
+            cleaned = row.cleaned_data
+            if not cleaned or (cleaned.get("DELETE") and not cleaned.get("id")):
+                continue  # an empty extra row, or a new row crossed out again
+            values.append(
+                {
+                    "id": cleaned.get("id"),
+                    "delete": bool(cleaned.get("DELETE")),
+                    **{f: cleaned.get(f) for f in services.TIER_FIELDS if f in cleaned},
+                }
+            )
+            rows.append(row)
+        try:
+            saved = services.program_rules_save(
+                actor=request.user, program=program, data=form.cleaned_data, tiers=values
+            )
+        except ApplicationError as exc:
+            _rules_errors(form, rows, exc)
+        else:
+            messages.success(request, _("Program rules saved."))
+            return redirect("loyalty:settings_program", pk=saved.pk)
+    return render(
+        request,
+        "loyalty/settings_program_form.html",
+        {"form": form, "formset": formset, "program": program},
     )

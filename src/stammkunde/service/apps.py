@@ -20,6 +20,9 @@ class ServiceConfig(AppConfig):
 
         from . import start
         from .selectors import customer_tickets_context
+        from .timeline import timeline_texts_register
+
+        timeline_texts_register()
 
         def can_view(user: object) -> bool:
             return bool(user.has_perm("service.view_ticket"))  # type: ignore[attr-defined]

@@ -28,8 +28,9 @@ from stammkunde.core.models import Profile, ServicePartner
 from stammkunde.core.sequences import counter_next
 from stammkunde.core.services import demo_admin_ensure, user_create
 from stammkunde.customers.models import Customer, Interaction
+from stammkunde.customers.services import timeline_texts_summaries
 
-from . import services, sla
+from . import services, sla, timeline
 from .calendar import add_working_time
 from .models import (
     BusinessCalendar,
@@ -500,6 +501,7 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
                     solved_at,
                 )
             )
+        # The timeline entries as ``timeline_add`` writes them; the ticket number comes below.
         interaction_rows.append(
             (
                 spec["customer"],
@@ -507,10 +509,11 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
                 channel,
                 "in",
                 "ticket_created",
-                f"{spec['type']}: {rows[-1][2]}",
                 ct,
-                str(ticket_id),
+                ticket_id,
                 None,
+                timeline.CREATED,
+                {"type": spec["type"], "subject": rows[-1][2]},
             )
         )
         interaction_rows.append(
@@ -520,10 +523,11 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
                 channel,
                 "out",
                 "ticket_status",
-                "solved",
                 ct,
-                str(ticket_id),
+                ticket_id,
                 assignee,
+                timeline.STATUS,
+                {"old": Status.OPEN.value, "new": Status.SOLVED.value},
             )
         )
         ticket_id += 1
@@ -574,6 +578,12 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
         ["ticket", "kind", "direction", "author", "body", "channel", "created_at"],
         message_rows,
     )
+    number_of = {row[0]: row[1] for row in final_rows}
+    entries = [(*row[:-1], {"ticket": number_of[row[6]], **row[-1]}) for row in interaction_rows]
+    summaries = {
+        key: iter(timeline_texts_summaries(key, [e[-1] for e in entries if e[-2] == key]))
+        for key in (timeline.CREATED, timeline.STATUS)
+    }
     bulk_insert(
         Interaction,
         [
@@ -586,8 +596,10 @@ def _history(rng: random.Random, env: dict[str, Any], end: datetime) -> tuple[in
             "source_type",
             "source_id",
             "actor",
+            "text_key",
+            "text_params",
         ],
-        interaction_rows,
+        ((*e[:5], next(summaries[e[-2]]), e[5], str(e[6]), e[7], e[-2], e[-1]) for e in entries),
     )
     return len(final_rows), len(message_rows)
 

@@ -18,7 +18,9 @@ from .models import Category, GoodwillGrant, Message, Priority, Queue, RootCause
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Reply"),
-        widget=forms.Textarea(attrs={"rows": 8, "id": "reply-body", "accesskey": "r"}),
+        widget=forms.Textarea(
+            attrs={"rows": 8, "id": "reply-body", "accesskey": "r", "aria-label": _("Reply")}
+        ),
     )
     kind = forms.ChoiceField(
         label=_("kind"), choices=Message.Kind.choices, initial=Message.Kind.PUBLIC

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import timeline
 from .calendar import BusinessHours, add_working_time, working_minutes_between
 from .models import CLOCK_RUNNING, OPEN_STATUSES, SLAPolicy, Status, Ticket
 
@@ -311,17 +312,24 @@ def sla_escalate(*, now: datetime | None = None, batch: int = 500) -> Escalation
                         and not getattr(ticket, f"{component}_breached")
                     ):
                         setattr(ticket, f"{component}_breached", True)
-                        parts.append(component.replace("_", " "))
+                        parts.append(component)
                 ticket.escalated_at = now
                 sla_refresh_due(ticket)
                 ticket.save()
                 text = _("SLA breached on %(number)s: %(parts)s") % {
                     "number": ticket.number,
-                    "parts": ", ".join(parts),
+                    "parts": ", ".join(str(timeline.SLA_PART_LABELS[p]) for p in parts),
                 }
                 for user in {*(_leads_of(ticket)), *([ticket.assignee] if ticket.assignee else [])}:
                     notify(user=user, ticket=ticket, kind="sla_breach", text=text, now=now)
-                timeline_add(ticket, kind="sla_breach", summary=text, actor=None, at=now)
+                timeline_add(
+                    ticket,
+                    kind="sla_breach",
+                    text_key=timeline.SLA_BREACH,
+                    text_params={"number": ticket.number, "parts": parts},
+                    actor=None,
+                    at=now,
+                )
                 result.breached += 1
             elif ticket.sla_warned_at is None:
                 left = working_minutes_between(_calendar(ticket), now, ticket.sla_due)
@@ -334,6 +342,13 @@ def sla_escalate(*, now: datetime | None = None, batch: int = 500) -> Escalation
                     }
                     for user in [ticket.assignee] if ticket.assignee else _leads_of(ticket):
                         notify(user=user, ticket=ticket, kind="sla_warning", text=text, now=now)
-                    timeline_add(ticket, kind="sla_warning", summary=text, actor=None, at=now)
+                    timeline_add(
+                        ticket,
+                        kind="sla_warning",
+                        text_key=timeline.SLA_WARNING,
+                        text_params={"minutes": round(left), "number": ticket.number},
+                        actor=None,
+                        at=now,
+                    )
                     result.warned += 1
     return result

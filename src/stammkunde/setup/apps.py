@@ -75,6 +75,17 @@ class SetupConfig(AppConfig):
                 settings_admin,
                 60,
             ),
+            (
+                "mail_accounts",
+                _("Mail accounts"),
+                _(
+                    "Incoming mailboxes (IMAP) and the outgoing mail server (SMTP), "
+                    "with a test of the connection."
+                ),
+                "settings:mail_accounts",
+                settings_admin,
+                70,
+            ),
         ):
             register_settings_section(
                 SettingsSection(

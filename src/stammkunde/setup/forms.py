@@ -355,3 +355,160 @@ class InviteForm(_RolesForm):
 
 class UserRolesForm(_RolesForm):
     pass
+
+
+# --------------------------------------------------------------------------- mail accounts
+class _PasswordFields(forms.Form):
+    """A password that is never shown back: empty keeps the stored one."""
+
+    password = forms.CharField(
+        label=_("password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_password = forms.BooleanField(label=_("remove the stored password"), required=False)
+
+    def __init__(self, *args: Any, has_password: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = (
+            _("A password is stored (encrypted). Leave empty to keep it.")
+            if has_password
+            else _("Stored encrypted; it is never shown again.")
+        )
+        if not has_password:
+            del self.fields["clear_password"]
+
+
+class MailboxForm(_PasswordFields):
+    name = forms.CharField(label=_("name"), max_length=100, help_text=_("e.g. Kundenservice."))
+    address = forms.CharField(
+        label=_("address"),
+        max_length=254,
+        help_text=_("Mail to this address lands in this mailbox, e.g. service@your-shop.de."),
+    )
+    queue = forms.ChoiceField(
+        label=_("queue for new tickets"),
+        required=False,
+        help_text=_("Empty: the default queue (the first one of your own team)."),
+    )
+    host = forms.CharField(
+        label=_("IMAP host"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "e.g. imap.your-provider.de. Empty: this mailbox is not fetched (mail arrives "
+            "by LMTP or SMTP)."
+        ),
+    )
+    port = forms.IntegerField(
+        label=_("IMAP port"), initial=993, help_text=_("993 with TLS, 143 without.")
+    )
+    use_ssl = forms.BooleanField(label=_("IMAP over TLS"), required=False, initial=True)
+    username = forms.CharField(
+        label=_("IMAP user"),
+        max_length=200,
+        required=False,
+        help_text=_("Often the mail address."),
+    )
+    password_env = forms.CharField(
+        label=_("password environment variable"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Instead of a password: the name of an environment variable of the server that "
+            "holds it. A typed password wins."
+        ),
+    )
+    folder = forms.CharField(label=_("IMAP folder"), max_length=200, initial="INBOX")
+    field_order = [
+        "name",
+        "address",
+        "queue",
+        "host",
+        "port",
+        "use_ssl",
+        "username",
+        "password",
+        "clear_password",
+        "password_env",
+        "folder",
+    ]
+
+    def __init__(self, *args: Any, queues: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "queue", [("", "—"), *[(str(q.pk), q.name) for q in queues]])
+
+    @staticmethod
+    def initial_for(mailbox: Any) -> dict[str, Any]:
+        if mailbox is None:
+            return {"port": 993, "use_ssl": True, "folder": "INBOX"}
+        return {
+            "name": mailbox.name,
+            "address": mailbox.address,
+            "queue": str(mailbox.queue_id or ""),
+            "host": mailbox.host,
+            "port": mailbox.port,
+            "use_ssl": mailbox.use_ssl,
+            "username": mailbox.username,
+            "password_env": mailbox.password_env,
+            "folder": mailbox.folder,
+        }
+
+
+class OutgoingServerForm(_PasswordFields):
+    host = forms.CharField(
+        label=_("SMTP host"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "e.g. smtp.your-provider.de. Empty: mail goes out by the server's EMAIL_* settings."
+        ),
+    )
+    port = forms.IntegerField(
+        label=_("SMTP port"),
+        initial=587,
+        help_text=_("587 with STARTTLS, 465 with TLS from the start, 25 for a local relay."),
+    )
+    use_starttls = forms.BooleanField(label=_("STARTTLS"), required=False, initial=True)
+    use_tls = forms.BooleanField(
+        label=_("TLS from the start (SMTPS)"), required=False, initial=False
+    )
+    username = forms.CharField(
+        label=_("SMTP user"),
+        max_length=200,
+        required=False,
+        help_text=_("Empty for a server that needs no login."),
+    )
+    sender = forms.CharField(
+        label=_("sender address"),
+        max_length=254,
+        required=False,
+        help_text=_(
+            "The From of every mail, e.g. service@your-shop.de or "
+            "Radhaus Müller <service@radhaus.de>."
+        ),
+    )
+    field_order = [
+        "host",
+        "port",
+        "use_starttls",
+        "use_tls",
+        "username",
+        "password",
+        "clear_password",
+        "sender",
+    ]
+
+    @staticmethod
+    def initial_for(server: Any) -> dict[str, Any]:
+        if server is None:
+            return {"port": 587, "use_starttls": True, "use_tls": False}
+        return {
+            "host": server.host,
+            "port": server.port,
+            "use_starttls": server.use_starttls,
+            "use_tls": server.use_tls,
+            "username": server.username,
+            "sender": server.sender,
+        }

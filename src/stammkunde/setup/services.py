@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -23,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from stammkunde.channels import services as channels_services
 from stammkunde.core import services as core_services
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record, diff, snapshot
@@ -117,7 +117,9 @@ def _mail_link(*, user: Any, url: str, invited: bool) -> None:
 
     company = company_get()
     shop = company.name if company else "Stammkunde"
-    sender = (company.email if company and company.email else "") or settings.DEFAULT_FROM_EMAIL
+    sender = (
+        company.email if company and company.email else ""
+    ) or channels_services.default_sender()
     if invited:
         subject = _("%(shop)s: your access to Stammkunde") % {"shop": shop}
         body = _(
@@ -138,8 +140,16 @@ def _mail_link(*, user: Any, url: str, invited: bool) -> None:
     }
     recipient = user.email
     if recipient:
+        # Through the SMTP server of the mail-account settings when one is set.
         transaction.on_commit(
-            lambda: send_mail(subject, text, sender, [recipient], fail_silently=True)
+            lambda: send_mail(
+                subject,
+                text,
+                sender,
+                [recipient],
+                fail_silently=True,
+                connection=channels_services.mail_connection(fail_silently=True),
+            )
         )
 
 

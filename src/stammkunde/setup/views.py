@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from stammkunde.channels import selectors as channels_selectors
+from stammkunde.channels import services as channels_services
 from stammkunde.core import selectors as core_selectors
 from stammkunde.core import services as core_services
 from stammkunde.core.errors import ApplicationError
@@ -34,6 +37,8 @@ from .forms import (
     FirstQueueForm,
     FirstRunCompanyForm,
     InviteForm,
+    MailboxForm,
+    OutgoingServerForm,
     QueueForm,
     ReplyTemplateForm,
     SLAPolicyForm,
@@ -462,6 +467,162 @@ def user_password_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("settings:user", pk=user.pk)
     return render(request, "setup/link.html", {"invitation": invitation, "invited": False})
+
+
+# --------------------------------------------------------------------------- mail accounts
+@login_required
+def mail_accounts_view(request: HttpRequest) -> HttpResponse:
+    """Incoming mailboxes and the outgoing SMTP server, each with a connection test."""
+    _require(request, selectors.settings_admin)
+    outgoing = channels_selectors.outgoing_server_get()
+    return render(
+        request,
+        "setup/mail_accounts.html",
+        {
+            "mailboxes": channels_selectors.mailboxes_list(),
+            "outgoing": outgoing if outgoing is not None and outgoing.host else None,
+            "email_host": f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
+        },
+    )
+
+
+@login_required
+def mailbox_create_view(request: HttpRequest) -> HttpResponse:
+    _require(request, selectors.settings_admin)
+    return _mailbox_form(request, None)
+
+
+@login_required
+def mailbox_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, selectors.settings_admin)
+    return _mailbox_form(request, _found(channels_selectors.mailbox_get(pk)))
+
+
+def _keep_typed_password(form: Any) -> None:
+    """Show a bound form's typed password again (after a test or a refusal of that POST).
+
+    Only what the browser just sent; the stored password never goes to the page.
+    """
+    if form.is_bound:
+        form.fields["password"].widget.render_value = True
+
+
+def _mailbox_form(request: HttpRequest, mailbox: Any) -> HttpResponse:
+    form = MailboxForm(
+        request.POST or None,
+        initial=MailboxForm.initial_for(mailbox),
+        queues=service_selectors.queues_list(),
+        has_password=bool(mailbox and mailbox.has_stored_password),
+    )
+    check = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        queue_pk = data.pop("queue")
+        data["queue"] = service_selectors.queue_get(queue_pk) if queue_pk else None
+        data["clear_password"] = bool(data.get("clear_password"))
+        try:
+            if "test" in request.POST:
+                check = channels_services.mailbox_test(mailbox=mailbox, **data)
+            else:
+                saved = channels_services.mailbox_save(actor=request.user, mailbox=mailbox, **data)
+        except ApplicationError as exc:
+            _form_errors(form, exc)
+        else:
+            if check is None:
+                messages.success(request, _("Mailbox %(name)s saved.") % {"name": saved.name})
+                return redirect("settings:mail_accounts")
+    _keep_typed_password(form)
+    return render(
+        request,
+        "setup/mail_form.html",
+        {
+            "form": form,
+            "check": check,
+            "mailbox": mailbox,
+            "title": mailbox.name if mailbox else _("New mailbox"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def mailbox_active_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, selectors.settings_admin)
+    mailbox = _found(channels_selectors.mailbox_get(pk))
+    active = request.POST.get("active") == "1"
+    channels_services.mailbox_active_set(actor=request.user, mailbox=mailbox, active=active)
+    messages.success(
+        request,
+        (
+            _("%(name)s is fetched again.")
+            if active
+            else _("%(name)s is deactivated: it is no longer fetched.")
+        )
+        % {"name": mailbox.name},
+    )
+    return redirect("settings:mailbox", pk=mailbox.pk)
+
+
+def _report(request: HttpRequest, check: Any, prefix: str) -> None:
+    (messages.success if check.ok else messages.error)(request, f"{prefix}: {check.message}")
+
+
+@login_required
+@require_POST
+def mailbox_test_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Test a saved mailbox as the poller will; the result comes as a message on the list."""
+    _require(request, selectors.settings_admin)
+    mailbox = _found(channels_selectors.mailbox_get(pk))
+    _report(request, channels_services.mailbox_connection_test(mailbox=mailbox), mailbox.name)
+    return redirect("settings:mail_accounts")
+
+
+@login_required
+def outgoing_view(request: HttpRequest) -> HttpResponse:
+    """The SMTP server of the outbox: save, or test what is typed (nothing saved)."""
+    _require(request, selectors.settings_admin)
+    server = channels_selectors.outgoing_server_get()
+    form = OutgoingServerForm(
+        request.POST or None,
+        initial=OutgoingServerForm.initial_for(server),
+        has_password=bool(server and server.has_stored_password),
+    )
+    check = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["clear_password"] = bool(data.get("clear_password"))
+        try:
+            if "test" in request.POST:
+                check = channels_services.outgoing_server_test(**data)
+            else:
+                channels_services.outgoing_server_save(actor=request.user, **data)
+        except ApplicationError as exc:
+            _form_errors(form, exc)
+        else:
+            if check is None:
+                messages.success(request, _("Outgoing mail server saved."))
+                return redirect("settings:mail_accounts")
+    _keep_typed_password(form)
+    return render(
+        request,
+        "setup/mail_form.html",
+        {
+            "form": form,
+            "check": check,
+            "title": _("Outgoing mail (SMTP)"),
+            "email_host": f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
+            "outgoing": True,
+        },
+    )
+
+
+@login_required
+@require_POST
+def outgoing_test_view(request: HttpRequest) -> HttpResponse:
+    """Test the saved SMTP server as the outbox will; the result comes as a message."""
+    _require(request, selectors.settings_admin)
+    _report(request, channels_services.outgoing_server_connection_test(), _("Outgoing mail"))
+    return redirect("settings:mail_accounts")
 
 
 # --------------------------------------------------------------------------- first run

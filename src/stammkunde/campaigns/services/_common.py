@@ -57,8 +57,15 @@ def _stale() -> ConflictError:
 
 
 def _timeline(
-    contact: CampaignContact, campaign: Campaign, *, at: datetime, actor: User | None, summary: str
+    contact: CampaignContact,
+    campaign: Campaign,
+    *,
+    at: datetime,
+    actor: User | None,
+    text_key: str,
+    text_params: dict[str, Any],
 ) -> None:
+    """The contact on the customer timeline: a text of ``campaigns.timeline`` by key."""
     interaction_record(
         customer=contact.customer,
         occurred_at=at,
@@ -67,7 +74,8 @@ def _timeline(
         ),
         direction=Interaction.Direction.OUTBOUND,
         kind="campaign",
-        summary=summary,
+        text_key=text_key,
+        text_params=text_params,
         source=contact,
         actor=actor,
     )

@@ -26,7 +26,7 @@ from stammkunde.customers.models import Channel, Consent, Customer, EmailAddress
 from stammkunde.customers.selectors import contacts_suppressed
 from stammkunde.customers.services import consent_record
 
-from .. import selectors
+from .. import selectors, timeline
 from ..models import (
     Campaign,
     CampaignContact,
@@ -225,7 +225,8 @@ def email_delivery_sync(*, now: datetime | None = None) -> int:
                     contact.campaign,
                     at=at,
                     actor=None,
-                    summary=f"Email: {contact.outbox_subject}"[:500],
+                    text_key=timeline.EMAIL,
+                    text_params={"subject": contact.outbox_subject or ""},
                 )
             else:
                 CampaignContact.objects.filter(pk=contact.pk).update(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.errors import ApplicationError
 
-from .. import selectors
+from .. import selectors, timeline
 from ..models import (
     Campaign,
     CampaignContact,
@@ -251,7 +251,14 @@ def _letters_hand_over(
         status=CampaignContact.Status.SENT, sent_at=now
     )
     for contact in treated:
-        _timeline(contact, campaign, at=now, actor=actor, summary=f"Letter: {campaign.name}")
+        _timeline(
+            contact,
+            campaign,
+            at=now,
+            actor=actor,
+            text_key=timeline.LETTER,
+            text_params={"campaign": campaign.name},
+        )
 
 
 def _call_tasks_create(
@@ -305,7 +312,8 @@ def _call_tasks_create(
             campaign,
             at=now,
             actor=actor,
-            summary=f"Call task {ticket.number}: {campaign.name}",
+            text_key=timeline.CALL_TASK,
+            text_params={"ticket": ticket.number, "campaign": campaign.name},
         )
 
 

@@ -11,9 +11,21 @@ every mail we send. Tickets and messages are written only through
 - ``outbox``: queueing mail (replies, confirmations, campaigns, surveys), retry, cancel;
 - ``sending``: claiming, delivering, backing off, failing;
 - ``contacts``: the public web form and the offline contact log;
-- ``personal``: erasure of personal data (Art. 17).
+- ``personal``: erasure of personal data (Art. 17);
+- ``accounts``: the mail accounts of the settings page (mailboxes, the SMTP server),
+  their connection tests (``channels.servers`` talks to the servers).
 """
 
+from ..servers import ConnectionCheck, default_sender, mail_connection
+from .accounts import (
+    mailbox_active_set,
+    mailbox_connection_test,
+    mailbox_save,
+    mailbox_test,
+    outgoing_server_connection_test,
+    outgoing_server_save,
+    outgoing_server_test,
+)
 from .config import TICKET_IN_SUBJECT, mail_limits
 from .contacts import contact_form_submit, contact_log_record
 from .inbound import IngestResult, inbound_expire, mail_ingest, mail_reprocess
@@ -50,15 +62,22 @@ __all__ = [
     "SMTP_BACKEND",
     "STALE_SENDING",
     "TICKET_IN_SUBJECT",
+    "ConnectionCheck",
     "IngestResult",
     "Quarantine",
     "contact_form_submit",
     "contact_log_record",
     "customer_data_erase",
+    "default_sender",
     "inbound_expire",
+    "mail_connection",
     "mail_ingest",
     "mail_limits",
     "mail_reprocess",
+    "mailbox_active_set",
+    "mailbox_connection_test",
+    "mailbox_save",
+    "mailbox_test",
     "outbox_backoff",
     "outbox_build",
     "outbox_cancel",
@@ -72,5 +91,8 @@ __all__ = [
     "outbox_send",
     "outbox_send_due",
     "outbox_sweep",
+    "outgoing_server_connection_test",
+    "outgoing_server_save",
+    "outgoing_server_test",
     "reply_subject",
 ]

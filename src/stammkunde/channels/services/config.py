@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from .. import parsing
+from ..servers import default_sender
 
 # The ticket number in a subject, ``[#2026-000123]``: replies thread by it.
 TICKET_IN_SUBJECT = re.compile(r"\[#(\d{4}-\d{6,})\]")
@@ -24,6 +25,6 @@ def mail_limits() -> parsing.Limits:
 
 
 def sender_domain() -> str:
-    """The domain of our Message-IDs: the one of ``DEFAULT_FROM_EMAIL``."""
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    """The domain of our Message-IDs: the sender's (settings page, else ``DEFAULT_FROM_EMAIL``)."""
+    address = parseaddr(default_sender())[1]
     return address.rpartition("@")[2] or "stammkunde.invalid"

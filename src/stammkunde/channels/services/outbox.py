@@ -10,7 +10,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
@@ -22,6 +21,7 @@ from stammkunde.core.errors import ApplicationError
 from stammkunde.customers.models import Channel, EmailAddress
 
 from ..models import InboundMessage, OutboxMessage, Result
+from ..servers import default_sender
 from .config import TICKET_IN_SUBJECT, sender_domain, setting
 
 _domain = sender_domain
@@ -114,7 +114,7 @@ def outbox_enqueue_reply(message: Any) -> OutboxMessage | None:
         message_id=f"stammkunde.{ticket.number}.{message.pk}@{_domain()}",
         in_reply_to=in_reply_to,
         references=references,
-        sender=settings.DEFAULT_FROM_EMAIL,
+        sender=default_sender(),
         to=to,
         subject=reply_subject(ticket),
         body_text=message.body,
@@ -146,7 +146,7 @@ def outbox_enqueue_confirmation(*, ticket: Any, to: str, language: str) -> Outbo
         defaults={
             "ticket": ticket,
             "kind": OutboxMessage.Kind.CONFIRMATION,
-            "sender": settings.DEFAULT_FROM_EMAIL,
+            "sender": default_sender(),
             "to": to,
             "subject": subject,
             "body_text": body,
@@ -172,7 +172,7 @@ def outbox_enqueue_campaign(
         defaults={
             "kind": OutboxMessage.Kind.CAMPAIGN,
             "reference_id": reference_id,
-            "sender": settings.DEFAULT_FROM_EMAIL,
+            "sender": default_sender(),
             "to": to,
             "subject": subject[:300],
             "body_text": body,
@@ -198,7 +198,7 @@ def outbox_enqueue_test(
         kind=OutboxMessage.Kind.CAMPAIGN,
         reference_id=None,
         message_id=f"stammkunde.test.{uuid.uuid4().hex}@{_domain()}",
-        sender=settings.DEFAULT_FROM_EMAIL,
+        sender=default_sender(),
         to=to,
         subject=subject[:300],
         body_text=body,
@@ -221,7 +221,7 @@ def _enqueue_once(
         defaults={
             "kind": kind,
             "reference_id": reference_id,
-            "sender": settings.DEFAULT_FROM_EMAIL,
+            "sender": default_sender(),
             "to": to,
             "subject": subject[:300],
             "body_text": body,

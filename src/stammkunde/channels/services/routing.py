@@ -19,6 +19,7 @@ from stammkunde.customers.services import customer_create
 
 from .. import parsing
 from ..models import InboundMessage, Mailbox, OutboxMessage, Result
+from ..servers import default_sender
 from .bounces import _bounce_apply
 from .config import TICKET_IN_SUBJECT, setting
 
@@ -89,6 +90,7 @@ def _own_addresses() -> frozenset[str]:
     if time.monotonic() - loaded_at > 60:
         found = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
         found.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
+        found.add(parseaddr(default_sender())[1].lower())  # the settings page's sender
         addresses = frozenset(found)
         _OWN_ADDRESSES = (time.monotonic(), addresses)
     return addresses

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import ssl
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -23,7 +22,13 @@ from stammkunde.customers.models import Channel
 from stammkunde.customers.selectors import contacts_suppressed
 
 from ..models import OutboxMessage
-from .config import setting
+from ..servers import (
+    SMTP_BACKEND,
+    PasswordUnavailable,
+    outgoing_config,
+    settings_config,
+    smtp_open,
+)
 from .outbox import outbox_enqueue_reply
 
 log = logging.getLogger(__name__)
@@ -76,9 +81,6 @@ class _Permanent(Exception):
     pass
 
 
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-
-
 def _backend_deliver(outbox: OutboxMessage, msg: EmailMessage, recipients: list[str]) -> None:
     """Hand the built message to a non-SMTP Django backend (console, file, test memory)."""
     from django.core.mail import EmailMessage as DjangoMessage
@@ -101,26 +103,22 @@ def _backend_deliver(outbox: OutboxMessage, msg: EmailMessage, recipients: list[
 def _smtp_deliver(outbox: OutboxMessage) -> None:
     """Hand the mail to the SMTP relay; raise _Permanent for 5xx, OSError/SMTP errors else.
 
-    With another ``EMAIL_BACKEND`` (console in development, memory in tests)
-    the mail goes to that backend instead, so every mail takes this one path.
+    The relay is the one set on the settings page (``OutgoingServer``), else the
+    ``EMAIL_*`` settings. Without the former and with another ``EMAIL_BACKEND``
+    (console in development, memory in tests) the mail goes to that backend
+    instead, so every mail takes this one path.
     """
     msg = outbox_build(outbox)
     recipients = [a for _, a in getaddresses([outbox.to]) if a]
-    if settings.EMAIL_BACKEND != SMTP_BACKEND:
+    try:
+        config = outgoing_config()
+    except PasswordUnavailable as exc:
+        raise smtplib.SMTPException(str(exc)) from exc
+    if config is None and settings.EMAIL_BACKEND != SMTP_BACKEND:
         _backend_deliver(outbox, msg, recipients)
         return
-    timeout = setting("EMAIL_TIMEOUT", None) or 30
-    if setting("EMAIL_USE_SSL", False):
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout
-        )
-    else:
-        smtp = smtplib.SMTP(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=timeout)
+    smtp = smtp_open(config or settings_config())
     try:
-        if setting("EMAIL_USE_TLS", False):
-            smtp.starttls(context=ssl.create_default_context())
-        if setting("EMAIL_HOST_USER", ""):
-            smtp.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
         envelope_from = parseaddr(outbox.sender)[1] or outbox.sender
         try:
             smtp.sendmail(envelope_from, recipients, msg.as_bytes())

@@ -22,7 +22,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from stammkunde.customers.normalize import normalize_email, normalize_phone
 from stammkunde.customers.selectors import customer_ids_by
@@ -54,10 +55,10 @@ class FieldSpec:
 
 
 def _text(max_length: int) -> Callable[[Any, bool], str]:
-    def parse(raw: Any, _: bool) -> str:
+    def parse(raw: Any, _comma: bool) -> str:
         value = text(raw)
         if len(value) > max_length:
-            raise CellError(f"longer than {max_length} characters")
+            raise CellError(_("longer than %(max)d characters") % {"max": max_length})
         return value
 
     return parse
@@ -67,13 +68,16 @@ def _choice(choices: Sequence[str], synonyms: dict[str, str] | None = None) -> A
     allowed = {c.lower(): c for c in choices}
     extra = {k.lower(): v for k, v in (synonyms or {}).items()}
 
-    def parse(raw: Any, _: bool) -> str:
+    def parse(raw: Any, _comma: bool) -> str:
         word = text(raw).lower()
         if word in allowed:
             return allowed[word]
         if word in extra:
             return extra[word]
-        raise CellError(f"“{text(raw)}” is not one of {', '.join(choices)}")
+        raise CellError(
+            _("“%(value)s” is not one of %(choices)s")
+            % {"value": text(raw), "choices": ", ".join(choices)}
+        )
 
     return parse
 
@@ -92,9 +96,12 @@ def _amount_below(limit: Decimal) -> Callable[[Any, bool], Decimal]:
     def parse(raw: Any, comma: bool) -> Decimal:
         amount = decimal_value(raw, decimal_comma=comma).quantize(CENT)
         if amount < 0:
-            raise CellError("must not be negative")
+            raise CellError(_("must not be negative"))
         if amount >= limit:
-            raise CellError(f"must be less than {limit:,.0f} EUR")
+            raise CellError(
+                _("must be less than %(limit)s EUR")
+                % {"limit": formats.number_format(limit, 0, force_grouping=True)}
+            )
         return amount
 
     return parse
@@ -106,35 +113,38 @@ _money = _amount_below(MONEY_LIMIT)
 def _quantity(raw: Any, comma: bool) -> int:
     value = int_value(raw, decimal_comma=comma)
     if value < 1:
-        raise CellError("must be at least 1")
+        raise CellError(_("must be at least 1"))
     if value > QUANTITY_LIMIT:
-        raise CellError(f"must be at most {QUANTITY_LIMIT:,}")
+        raise CellError(
+            _("must be at most %(max)s")
+            % {"max": formats.number_format(QUANTITY_LIMIT, force_grouping=True)}
+        )
     return value
 
 
-def _email(raw: Any, _: bool) -> str:
+def _email(raw: Any, _comma: bool) -> str:
     try:
         return normalize_email(text(raw))
     except ValidationError as exc:
-        raise CellError(f"“{text(raw)}” is not an email address") from exc
+        raise CellError(_("“%(value)s” is not an email address") % {"value": text(raw)}) from exc
 
 
-def _phone(raw: Any, _: bool) -> str:
+def _phone(raw: Any, _comma: bool) -> str:
     try:
         return normalize_phone(text(raw))
     except ValidationError as exc:
         raise CellError(" ".join(exc.messages)) from exc
 
 
-def _date(raw: Any, _: bool) -> Any:
+def _date(raw: Any, _comma: bool) -> Any:
     return date_value(raw)
 
 
-def _datetime(raw: Any, _: bool) -> datetime:
+def _datetime(raw: Any, _comma: bool) -> datetime:
     return datetime_value(raw)
 
 
-def _bool(raw: Any, _: bool) -> bool:
+def _bool(raw: Any, _comma: bool) -> bool:
     return bool_value(raw)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from stammkunde.customers.selectors import (
     Channel,
     contact_data_known,
@@ -124,7 +126,7 @@ class CustomerImporter(Importer):
             hit = next((f for f in ("email", "phone") if values.get(f) in erased), None)
             if hit:
                 for row in group:
-                    out.fail(row, self.ctx.column(hit), "erased at the person's request (DSGVO)")
+                    out.fail(row, self.ctx.column(hit), _("erased at the person's request (DSGVO)"))
                 continue
             before = stored.get(key)
             record = {f: (before or {}).get(f) for f in CUSTOMER_FIELDS}
@@ -196,7 +198,7 @@ _CONTACT_KEYS = (
 
 def _customer_problem(record: dict[str, Any]) -> tuple[str, str] | None:
     if record["kind"] == "company" and not record["company_name"]:
-        return "company_name", "a company needs a company name"
+        return "company_name", _("a company needs a company name")
     if record["kind"] == "person" and not (record["first_name"] or record["last_name"]):
-        return "last_name", "a person needs a first or last name"
+        return "last_name", _("a person needs a first or last name")
     return None

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+
 from stammkunde.commerce.selectors import (
     OrderChannel,
     OrderStatus,
@@ -200,7 +203,7 @@ class OrderImporter(Importer):
         problems: list[tuple[Row, str, str]] = []
         customer_id = _customer_of(head, by_ext, by_num)
         if customer_id is None:
-            problems.append((group[0], _customer_column(self.ctx, head), "unknown customer"))
+            problems.append((group[0], _customer_column(self.ctx, head), _("unknown customer")))
         for row in group[1:]:
             for f in _SAME_IN_EVERY_LINE:
                 value = row.values.get(f)
@@ -209,12 +212,13 @@ class OrderImporter(Importer):
                         (
                             row,
                             self.ctx.column(f),
-                            f"differs from line {group[0].line} of the same order",
+                            _("differs from line %(line)s of the same order")
+                            % {"line": group[0].line},
                         )
                     )
         currency = (head.get("currency") or "EUR").upper()
         if currency != "EUR":
-            problems.append((group[0], self.ctx.column("currency"), "only EUR is supported"))
+            problems.append((group[0], self.ctx.column("currency"), _("only EUR is supported")))
         lines = []
         total = Decimal("0.00")
         given = None
@@ -224,7 +228,13 @@ class OrderImporter(Importer):
             if given is None:
                 given = values.get("total")
             if product is None:
-                problems.append((row, self.ctx.column("sku"), f"unknown product “{values['sku']}”"))
+                problems.append(
+                    (
+                        row,
+                        self.ctx.column("sku"),
+                        _("unknown product “%(sku)s”") % {"sku": values["sku"]},
+                    )
+                )
                 continue
             price = values.get("unit_price")
             price = product[1] if price is None else price
@@ -234,23 +244,34 @@ class OrderImporter(Importer):
             lines.append((product[0], quantity, price, line_total))
         if not problems and total >= MONEY_LIMIT:
             problems.append(
-                (group[0], self.ctx.column("total"), f"the lines add up to {total}: too large")
+                (
+                    group[0],
+                    self.ctx.column("total"),
+                    _("the lines add up to %(total)s: too large")
+                    % {"total": formats.number_format(total, 2)},
+                )
             )
         if not problems and given is not None and given != total:
             problems.append(
                 (
                     group[0],
                     self.ctx.column("total"),
-                    f"{given} is not the sum of the lines ({total})",
+                    _("%(given)s is not the sum of the lines (%(total)s)")
+                    % {
+                        "given": formats.number_format(given, 2),
+                        "total": formats.number_format(total, 2),
+                    },
                 )
             )
         if problems:
-            failed_rows = {id(r) for r, _, _ in problems}
+            failed_rows = {id(problem[0]) for problem in problems}
             for row, column, message in problems:
                 out.fail(row, column, message)
             for row in group:
                 if id(row) not in failed_rows:
-                    out.fail(row, "", f"another line of order {key} is invalid")
+                    out.fail(
+                        row, "", _("another line of order %(order)s is invalid") % {"order": key}
+                    )
             return None
         return _OrderPlan(
             key=key,
@@ -320,7 +341,8 @@ class OrderImporter(Importer):
                         out.fail(
                             row,
                             self.ctx.column("number"),
-                            f"order number {plan.number} belongs to another order",
+                            _("order number %(number)s belongs to another order")
+                            % {"number": plan.number},
                         )
                     continue
                 numbers_in_batch.add(plan.number)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from stammkunde.commerce.selectors import products_values_by_sku
 from stammkunde.commerce.services import products_bulk_upsert
 
@@ -50,7 +52,7 @@ class ProductImporter(Importer):
             margin = values.get("margin_rate")
             if margin is not None and not (0 <= margin <= 1):
                 for row in group:
-                    out.fail(row, self.ctx.column("margin_rate"), "must be between 0 and 1")
+                    out.fail(row, self.ctx.column("margin_rate"), _("must be between 0 and 1"))
                 continue
             before = stored.get(sku)
             record = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from stammkunde.commerce.selectors import (
     ReturnReason,
     order_lines_returnable,
@@ -102,7 +104,7 @@ class ReturnImporter(Importer):
             key = v["external_id"]
             if key in seen:
                 out.fail(
-                    row, self.ctx.column("external_id"), "appears twice in this part of the file"
+                    row, self.ctx.column("external_id"), _("appears twice in this part of the file")
                 )
                 continue
             seen.add(key)
@@ -113,7 +115,7 @@ class ReturnImporter(Importer):
                     out.fail(
                         row,
                         self.ctx.column("quantity"),
-                        "a stored return cannot change its quantity",
+                        _("a stored return cannot change its quantity"),
                     )
                     continue
                 refund = v.get("refund", before["refund"])
@@ -131,7 +133,7 @@ class ReturnImporter(Importer):
             )
             if order is None:
                 column = "order_external_id" if v.get("order_external_id") else "order_number"
-                out.fail(row, self.ctx.column(column), "unknown order")
+                out.fail(row, self.ctx.column(column), _("unknown order"))
                 continue
             candidates = lines.get((order["id"], v["sku"]), [])
             line: dict[str, Any] | None = next(
@@ -140,9 +142,9 @@ class ReturnImporter(Importer):
             if line is None:
                 left = sum(c["left"] for c in candidates)
                 message = (
-                    f"only {left} of this product can still be returned"
+                    _("only %(left)s of this product can still be returned") % {"left": left}
                     if candidates
-                    else f"order has no line with product “{v['sku']}”"
+                    else _("order has no line with product “%(sku)s”") % {"sku": v["sku"]}
                 )
                 out.fail(row, self.ctx.column("quantity" if candidates else "sku"), message)
                 continue
@@ -178,7 +180,7 @@ class ReturnImporter(Importer):
                     )
                     for r, line, x in new
                 ],
-                changed=[change for _, change in updates],
+                changed=[change for _row, change in updates],
                 actor_id=self.ctx.actor_id,
             )
         return out

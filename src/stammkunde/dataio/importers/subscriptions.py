@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from stammkunde.commerce.selectors import subscriptions_values_by_external_id
 from stammkunde.commerce.services import SUBSCRIPTION_FIELDS, subscriptions_bulk_upsert
 
@@ -74,11 +76,11 @@ class SubscriptionImporter(Importer):
             customer_id = _customer_of(v, by_ext, by_num)
             if customer_id is None:
                 for row in group:
-                    out.fail(row, _customer_column(self.ctx, v), "unknown customer")
+                    out.fail(row, _customer_column(self.ctx, v), _("unknown customer"))
                 continue
             if v.get("ends_at") and v["ends_at"] < v["started_at"]:
                 for row in group:
-                    out.fail(row, self.ctx.column("ends_at"), "ends before it starts")
+                    out.fail(row, self.ctx.column("ends_at"), _("ends before it starts"))
                 continue
             record = {
                 "customer_id": customer_id,

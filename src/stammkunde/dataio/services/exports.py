@@ -23,6 +23,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from stammkunde.commerce.models import Order
 from stammkunde.core.access import User, acting_user
@@ -46,7 +49,7 @@ class ExportSpec:
     """A list that can be exported: who may, which rows (filtered), which columns."""
 
     name: str
-    label: str
+    label: str | Promise  # for people: a lazy translation
     permission: str
     queryset: Callable[[User, dict[str, str]], models.QuerySet[Any]]
     columns: tuple[tuple[str, Callable[[Any], Any]], ...]
@@ -117,7 +120,7 @@ def _local(value: datetime | None) -> datetime | None:
 export_register(
     ExportSpec(
         name="customers",
-        label="Customers",
+        label=gettext_lazy("Customers"),
         permission="customers.view_customer",
         queryset=_customers,
         filters=("q", "kind", "value_class", "tag", "prospect"),
@@ -143,7 +146,7 @@ export_register(
 export_register(
     ExportSpec(
         name="orders",
-        label="Orders",
+        label=gettext_lazy("Orders"),
         permission="commerce.view_order",
         queryset=_orders,
         filters=("date_from", "date_to", "channel", "status", "customer"),
@@ -202,9 +205,11 @@ def export_write(*, spec: ExportSpec, rows: Iterable[Any], file_format: str, pat
 def _spec_for(user: User, kind: str, file_format: str) -> ExportSpec:
     spec = _SPECS.get(kind)
     if spec is None:
-        raise ApplicationError("Unknown list.", field_errors={"kind": ["Unknown list."]})
+        raise ApplicationError(_("Unknown list."), field_errors={"kind": [_("Unknown list.")]})
     if file_format not in FORMATS:
-        raise ApplicationError("Unknown format.", field_errors={"file_format": ["csv or xlsx."]})
+        raise ApplicationError(
+            _("Unknown format."), field_errors={"file_format": [_("csv or xlsx.")]}
+        )
     if not user.has_perm(spec.permission):  # type: ignore[union-attr]
         raise PermissionDenied
     return spec
@@ -292,7 +297,7 @@ def export_job_run(*, job_id: int, ctx: JobContext | None = None) -> ExportJob:
         # Never left "running": the job runner records the error and traceback.
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED,
-            message="internal error; see the server log",
+            message=_("internal error; see the server log"),
             finished_at=timezone.now(),
         )
         raise

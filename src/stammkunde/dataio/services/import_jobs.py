@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.errors import ApplicationError
@@ -33,25 +34,30 @@ if TYPE_CHECKING:
 def import_source_save(*, name: str, kind: str, mapping: dict[str, str]) -> ImportSource:
     """Create or update the saved column mapping of a source (shop, POS, ERP)."""
     if not name.strip():
-        raise ApplicationError("A source needs a name.", field_errors={"source": ["Required."]})
+        raise ApplicationError(
+            _("A source needs a name."), field_errors={"source": [_("Required.")]}
+        )
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise ApplicationError(
-            f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]}
+            _("Unknown import kind “%(kind)s”.") % {"kind": kind},
+            field_errors={"kind": [_("Unknown.")]},
         )
     names = {f.name for f in importer.fields}
     if not isinstance(mapping, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
     ):
         raise ApplicationError(
-            "The mapping must be a JSON object {field: column}.",
-            field_errors={"mapping": ['Expected {"field": "column"}.']},
+            _("The mapping must be a JSON object {field: column}."),
+            field_errors={"mapping": [_('Expected {"field": "column"}.')]},
         )
     unknown = sorted(set(mapping) - names)
     if unknown:
         raise ApplicationError(
-            f"Unknown field(s) in the mapping: {', '.join(unknown)}",
-            field_errors={"mapping": [f"Known fields: {', '.join(sorted(names))}"]},
+            _("Unknown field(s) in the mapping: %(fields)s") % {"fields": ", ".join(unknown)},
+            field_errors={
+                "mapping": [_("Known fields: %(fields)s") % {"fields": ", ".join(sorted(names))}]
+            },
         )
     source, created = ImportSource.objects.get_or_create(
         name=name.strip(), kind=kind, defaults={"mapping": mapping}
@@ -81,16 +87,18 @@ def import_job_create(
     mapping: dict[str, str] | None = None,
     mode: str = ImportJob.Mode.ALL_OR_NOTHING,
     dry_run: bool = False,
+    language: str | None = None,
 ) -> ImportJob:
     """Record an import (the uploaded file is kept under MEDIA_ROOT) before it runs.
 
     With a source, an explicit mapping is saved to it and a missing one is
-    taken from it.
+    taken from it. The import runs (later, in a worker) in ``language``: by
+    default the active language, i.e. the one of the user who uploads.
     """
     if kind not in IMPORTERS:
-        raise ApplicationError("Unknown import kind.", field_errors={"kind": ["Unknown."]})
+        raise ApplicationError(_("Unknown import kind."), field_errors={"kind": [_("Unknown.")]})
     if mode not in ImportJob.Mode.values:
-        raise ApplicationError("Unknown mode.", field_errors={"mode": ["Unknown."]})
+        raise ApplicationError(_("Unknown mode."), field_errors={"mode": [_("Unknown.")]})
     from ..readers import format_of
 
     format_of(file_name)  # refuses unknown file types before anything is stored
@@ -105,7 +113,7 @@ def import_job_create(
                 handle.write(chunk)
         path = str(target)
     if not path:
-        raise ApplicationError("No file given.", field_errors={"file": ["Required."]})
+        raise ApplicationError(_("No file given."), field_errors={"file": [_("Required.")]})
     return ImportJob.objects.create(
         kind=kind,
         source=source,
@@ -115,7 +123,17 @@ def import_job_create(
         mode=mode,
         dry_run=dry_run,
         created_by=acting_user(actor),
+        language=_language_of(language),
     )
+
+
+def _language_of(language: str | None) -> str:
+    """Return a language of LANGUAGES for ``language`` (default: the active one)."""
+    code = language or translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return str(settings.LANGUAGE_CODE)
 
 
 def _progress_key(job_id: int) -> str:
@@ -140,8 +158,16 @@ def _storable(message: str) -> str:
 def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) -> ImportJob:
     """Run a recorded import and store its outcome on the job (status, counts, errors).
 
-    Not atomic itself: ``import_file`` decides the transactions by mode.
+    Not atomic itself: ``import_file`` decides the transactions by mode. The
+    messages are made and stored in the job's language (the one it was created
+    in), whichever language the worker that runs it has.
     """
+    job = ImportJob.objects.only("language").get(pk=job_id)
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _import_job_run(job_id=job_id, on_progress=on_progress)
+
+
+def _import_job_run(*, job_id: int, on_progress: ProgressCallback | None) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.status != ImportJob.Status.PENDING:
         return job
@@ -172,7 +198,11 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
     except (ApplicationError, DatabaseError) as exc:
         # A database error (a constraint the checks did not foresee) must not leave
         # the job "running" forever; the import's transaction was rolled back.
-        message = exc.message if isinstance(exc, ApplicationError) else f"database error: {exc}"
+        message = (
+            exc.message
+            if isinstance(exc, ApplicationError)
+            else _("database error: %(error)s") % {"error": exc}
+        )
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
             message=_storable(message),
@@ -182,7 +212,7 @@ def import_job_run(*, job_id: int, on_progress: ProgressCallback | None = None) 
     except Exception:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            message="internal error; see the server log",
+            message=_("internal error; see the server log"),
             finished_at=timezone.now(),
         )
         raise

@@ -27,11 +27,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from stammkunde.core.access import User, acting_user
 from stammkunde.core.errors import ApplicationError
@@ -83,21 +87,49 @@ class ImportResult:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        verb = "would be" if self.dry_run else "were"
-        text = (
-            f"{self.file_name}: {self.rows_read} rows read; {self.created} {verb} created, "
-            f"{self.updated} updated, {self.unchanged} unchanged, {self.failed} failed "
-            f"({self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s)."
-        )
+        """Return the counts as one sentence in the active language (and the message)."""
+        counts = {
+            "file": self.file_name,
+            "read": self.rows_read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "seconds": formats.number_format(self.seconds, 1),
+            "speed": formats.number_format(self.rows_per_second, 0, force_grouping=True),
+        }
+        if self.dry_run:
+            text = ngettext(
+                "%(file)s: %(read)s row read; %(created)s would be created, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(failed)s failed "
+                "(%(seconds)s s, %(speed)s rows/s).",
+                "%(file)s: %(read)s rows read; %(created)s would be created, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(failed)s failed "
+                "(%(seconds)s s, %(speed)s rows/s).",
+                self.rows_read,
+            )
+        else:
+            text = ngettext(
+                "%(file)s: %(read)s row read; %(created)s were created, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(failed)s failed "
+                "(%(seconds)s s, %(speed)s rows/s).",
+                "%(file)s: %(read)s rows read; %(created)s were created, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(failed)s failed "
+                "(%(seconds)s s, %(speed)s rows/s).",
+                self.rows_read,
+            )
+        text = text % counts
         return f"{text} {self.message}".strip()
 
 
 def error_text(file_name: str, issue: RowIssue) -> str:
-    """Return ``file, line N, column “X”: message`` as shown to people."""
-    where = f"{file_name}, line {issue.line}"
+    """Return ``file, line N, column “X”: message`` as shown to people (active language)."""
+    where = {"file": file_name, "line": issue.line, "column": issue.column}
     if issue.column:
-        where += f", column “{issue.column}”"
-    return f"{where}: {issue.message}"
+        place = _("%(file)s, line %(line)s, column “%(column)s”") % where
+    else:
+        place = _("%(file)s, line %(line)s") % where
+    return _("%(place)s: %(message)s") % {"place": place, "message": issue.message}
 
 
 def mapping_resolve(
@@ -113,12 +145,16 @@ def mapping_resolve(
     unknown = sorted(set(mapping) - set(targets))
     if unknown:
         raise FileError(
-            f"the mapping names unknown field(s) {', '.join(unknown)}; known: {', '.join(targets)}"
+            _("the mapping names unknown field(s) %(unknown)s; known: %(known)s")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(targets)}
         )
     resolved: dict[str, str] = {}
     for target, column in mapping.items():
         if column and column not in columns:
-            raise FileError(f"the mapping uses column “{column}”, which the file does not have")
+            raise FileError(
+                _("the mapping uses column “%(column)s”, which the file does not have")
+                % {"column": column}
+            )
         if column:
             resolved[target] = column
     by_header = {normalize_header(c): c for c in columns if c}
@@ -135,11 +171,14 @@ def mapping_resolve(
     missing = [f.name for f in importer.fields if f.required and f.name not in resolved]
     for group in importer.one_of:
         if not any(t in resolved for t in group):
-            missing.append(" or ".join(group))
+            missing.append(pgettext("between field names", " or ").join(group))
     if missing:
         raise FileError(
-            f"no column for required field(s): {', '.join(missing)} "
-            f"(columns in the file: {', '.join(columns)}; map them with --mapping)"
+            _(
+                "no column for required field(s): %(missing)s "
+                "(columns in the file: %(columns)s; map them with --mapping)"
+            )
+            % {"missing": ", ".join(missing), "columns": ", ".join(columns)}
         )
     return resolved
 
@@ -195,7 +234,7 @@ def _parse(
             blank = cell is None or (isinstance(cell, str) and not cell.strip())
         if blank:
             if required:
-                issues.append(RowIssue(line, column, "is required"))
+                issues.append(RowIssue(line, column, _("is required")))
             continue
         try:
             values[name] = value = parse(cell, comma)
@@ -212,7 +251,9 @@ def _parse(
                 continue
             issues.append(
                 RowIssue(
-                    line, mapping.get(group[0], group[0]), f"one of {', '.join(group)} is required"
+                    line,
+                    mapping.get(group[0], group[0]),
+                    _("one of %(fields)s is required") % {"fields": ", ".join(group)},
                 )
             )
     return row, issues
@@ -220,6 +261,7 @@ def _parse(
 
 def _records(table: Table, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield file rows; a JSON order with a ``lines`` list becomes one row per line."""
+    not_an_object = _("each entry of “lines” must be an object")
     for line, raw in table.rows():
         nested = raw.get("lines") if kind == Kind.ORDERS and table.fmt == "jsonl" else None
         if isinstance(nested, list) and nested:
@@ -227,9 +269,7 @@ def _records(table: Table, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
             for item in nested:
                 yield (
                     line,
-                    {**head, **item}
-                    if isinstance(item, dict)
-                    else {"__error__": "each entry of “lines” must be an object"},
+                    {**head, **item} if isinstance(item, dict) else {"__error__": not_an_object},
                 )
         else:
             yield line, raw
@@ -249,7 +289,9 @@ class _Report:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle, delimiter=";")
-            self._writer.writerow([*(self.columns or ["data"]), "line", "column", "error"])
+            # The report's own columns, named in the import's language.
+            head = [_("line"), _("column"), _("error")]
+            self._writer.writerow([*(self.columns or [_("data")]), *head])
         if self.columns:
             cells = [row.raw.get(c, "") for c in self.columns]
         else:
@@ -278,19 +320,54 @@ def import_file(
     report_path: str | Path | None = None,
     batch_size: int | None = None,
     on_progress: ProgressCallback | None = None,
+    language: str | None = None,
 ) -> ImportResult:
     """Import one file of ``kind``; return counts, the first errors and the report path.
 
     Raises FileError (an ApplicationError) when the file as a whole is unusable
     (type, encoding, header, mapping); row problems never raise, they are counted
-    and reported with file, line and column.
+    and reported with file, line and column. Every message is in ``language``
+    (default: the active language), also those made in the worker threads.
     """
+    with translation.override(language or translation.get_language()):
+        return _import_file(
+            kind=kind,
+            path=path,
+            file_name=file_name,
+            mapping=mapping,
+            mode=mode,
+            dry_run=dry_run,
+            actor=actor,
+            job_id=job_id,
+            report_path=report_path,
+            batch_size=batch_size,
+            on_progress=on_progress,
+        )
+
+
+def _import_file(
+    *,
+    kind: str,
+    path: str | Path,
+    file_name: str | None,
+    mapping: dict[str, str] | None,
+    mode: str,
+    dry_run: bool,
+    actor: User | None,
+    job_id: int | None,
+    report_path: str | Path | None,
+    batch_size: int | None,
+    on_progress: ProgressCallback | None,
+) -> ImportResult:
     if kind not in IMPORTERS:
         raise ApplicationError(
-            f"Unknown import kind “{kind}”.", field_errors={"kind": ["Unknown."]}
+            _("Unknown import kind “%(kind)s”.") % {"kind": kind},
+            field_errors={"kind": [_("Unknown.")]},
         )
     if mode not in ImportJob.Mode.values:
-        raise ApplicationError(f"Unknown mode “{mode}”.", field_errors={"mode": ["Unknown."]})
+        raise ApplicationError(
+            _("Unknown mode “%(mode)s”.") % {"mode": mode}, field_errors={"mode": [_("Unknown.")]}
+        )
     started = time.perf_counter()
     importer_cls = IMPORTERS[kind]
     table = open_table(path, file_name=file_name)
@@ -337,10 +414,14 @@ def import_file(
         table.close()
     if result.failed and not dry_run and mode == ImportJob.Mode.ALL_OR_NOTHING:
         result.status = ImportJob.Status.ROLLED_BACK
-        result.message = f"{result.failed} rows failed; nothing was imported (all or nothing)."
+        result.message = ngettext(
+            "%(failed)s row failed; nothing was imported (all or nothing).",
+            "%(failed)s rows failed; nothing was imported (all or nothing).",
+            result.failed,
+        ) % {"failed": result.failed}
         result.created = result.updated = result.unchanged = 0
     elif dry_run:
-        result.message = "Dry run: nothing was written."
+        result.message = _("Dry run: nothing was written.")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -354,8 +435,10 @@ def _in_background(items: Iterator[Any], depth: int) -> Iterator[Iterator[Any]]:
 
     The worker must not touch the database (connections are per thread). Its
     exceptions (e.g. FileError for a broken file) are raised in the consumer;
-    leaving the block early stops the worker before the file is closed.
+    leaving the block early stops the worker before the file is closed. It
+    speaks the consumer's language (a new thread has none activated).
     """
+    language = translation.get_language()
     results: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -370,7 +453,7 @@ def _in_background(items: Iterator[Any], depth: int) -> Iterator[Iterator[Any]]:
 
     def work() -> None:
         try:
-            with _no_database():
+            with translation.override(language), _no_database():
                 for item in items:
                     if not put(item):
                         return
@@ -406,8 +489,9 @@ def _no_database() -> Iterator[None]:
         yield
 
 
-def _checked_without_database(check: Callable[..., Any], *args: Any) -> Any:
-    with _no_database():
+def _checked_without_database(language: str | None, check: Callable[..., Any], *args: Any) -> Any:
+    """Run a check in a worker thread: no database, the import's language."""
+    with translation.override(language), _no_database():
         return check(*args)
 
 
@@ -530,7 +614,7 @@ class _Runner:
         checked again.
         """
         importer = self.importer
-        check = _checked_without_database
+        check = partial(_checked_without_database, translation.get_language())
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataio-check") as worker:
             pending: tuple[int, list[Any], list[Row], Any] | None = None
             for batch in batches:
@@ -551,7 +635,7 @@ class _Runner:
                 self._finish_checked(pending, last)
 
     def _finish_checked(self, pending: tuple[int, list[Any], list[Row], Any], checked: Any) -> bool:
-        size, failures, good, _ = pending
+        size, failures, good, _checking = pending
         return self._finish(
             size,
             failures,
@@ -633,7 +717,10 @@ class _Runner:
                 continue
             if group_by and row.values.get(group_by) in bad_groups:
                 key = row.values[group_by]
-                message = f"line {bad_groups[key]} of the same order ({key}) is invalid"
+                message = _("line %(line)s of the same order (%(order)s) is invalid") % {
+                    "line": bad_groups[key],
+                    "order": key,
+                }
                 failures.append((row, RowIssue(row.line, "", message), True))
                 continue
             good.append(row)
@@ -665,8 +752,9 @@ class _Runner:
         except DatabaseError as exc:
             if self.single:
                 raise
+            message = _("the database refused this batch: %(error)s") % {"error": exc}
             for row in rows:
-                self._fail(row, RowIssue(row.line, "", f"the database refused this batch: {exc}"))
+                self._fail(row, RowIssue(row.line, "", message))
             return False
         if self.single:
             self._emit(outcome.events, write)

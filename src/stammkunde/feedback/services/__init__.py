@@ -38,6 +38,7 @@ from .responses import (
     referral_code_for,
     response_submit,
 )
+from .rules import *  # noqa: F403  (the survey rules of the settings page: rules.__all__)
 from .surveys import (
     SURVEY_FIELDS,
     VERSION_TEXT_FIELDS,

@@ -27,6 +27,7 @@ from stammkunde.customers.services import interaction_record
 if TYPE_CHECKING:
     from stammkunde.customers.models import Customer
 
+from .. import timeline
 from ..models import Invitation, Survey, Trigger
 from ..tokens import survey_url
 
@@ -186,7 +187,8 @@ def invitation_send(*, invitation: Invitation, now: datetime | None = None) -> I
         interaction_record(
             customer=invitation.customer, occurred_at=queued_at, channel=Channel.EMAIL,
             direction=InteractionDirection.OUTBOUND, kind="survey_invitation",
-            summary=_("Survey invitation: %(s)s") % {"s": invitation.version.survey.name},
+            text_key=timeline.INVITATION,
+            text_params={"s": invitation.version.survey.name},
             source=invitation,
         )  # fmt: skip
     return invitation

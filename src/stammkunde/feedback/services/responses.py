@@ -29,6 +29,7 @@ from stammkunde.service.services import TicketLinks, ticket_create
 if TYPE_CHECKING:
     from stammkunde.customers.models import Customer
 
+from .. import timeline
 from ..models import (
     CHOICE_TYPES,
     SCALE_RANGES,
@@ -235,7 +236,8 @@ def _close_loop(
             customer=response.customer, occurred_at=now,
             channel=response.channel if response.channel in Channel.values else Channel.WEB,
             direction=InteractionDirection.INBOUND, kind="survey_response",
-            summary=f"{survey.name}: {scores or _('answered')}", source=response, actor=actor,
+            text_key=timeline.RESPONSE if scores else timeline.RESPONSE_WITHOUT_SCORES,
+            text_params={"survey": survey.name, "scores": scores}, source=response, actor=actor,
         )  # fmt: skip
     if is_unhappy(response):
         ticket = follow_up_ticket_open(response, answers, scores=scores, now=now)
@@ -301,7 +303,8 @@ def _referral_ask(response: Response, *, now: datetime) -> None:
     interaction_record(
         customer=customer, occurred_at=now, channel=Channel.EMAIL,
         direction=InteractionDirection.INTERNAL, kind="referral_ask",
-        summary=_("Promoter: asked for a referral") + (f" ({code})" if code else ""),
+        text_key=timeline.REFERRAL_ASK_CODE if code else timeline.REFERRAL_ASK,
+        text_params={"code": code} if code else {},
         source=response,
     )  # fmt: skip
     if not consent_granted(

@@ -10,7 +10,8 @@ use case; their public names are re-exported here once, so callers write
 - ``vouchers``: issue, batches, quote and use;
 - ``goodwill``: points and vouchers within a goodwill limit, ticket pay-outs;
 - ``checkout``: the two-phase till checkout (quote, then commit);
-- ``accounts``: programs, enrolment, self-service links, erasure.
+- ``accounts``: programs, enrolment, self-service links, erasure;
+- ``rules``: the settings page's programme rules (points per euro, expiry, tiers).
 
 ``_ledger`` is the one place that appends to the points ledger (see its
 docstring for the locking pattern and the invariants); ``_common`` holds the
@@ -60,6 +61,15 @@ from .points import (
     points_redeem,
     points_reverse_for_return,
 )
+from .rules import (
+    EXPIRY_YEARS_MAX,
+    PROGRAM_RULE_FIELDS,
+    TIER_FIELDS,
+    program_rules_save,
+    program_update,
+    tier_delete,
+    tier_save,
+)
 from .tiers import tier_qualifying_value, tier_recalculate, tiers_review
 from .vouchers import (
     VoucherQuote,
@@ -72,9 +82,12 @@ from .vouchers import (
 
 __all__ = [
     "CENT",
+    "EXPIRY_YEARS_MAX",
     "MAX_POINTS_PER_BOOKING",
+    "PROGRAM_RULE_FIELDS",
     "QUOTE_MAX_AGE_SECONDS",
     "SELF_SERVICE_MAX_AGE",
+    "TIER_FIELDS",
     "Booking",
     "CheckoutQuote",
     "CheckoutResult",
@@ -102,10 +115,14 @@ __all__ = [
     "points_value",
     "program_configure",
     "program_default",
+    "program_rules_save",
+    "program_update",
     "self_service_account_id",
     "self_service_token",
+    "tier_delete",
     "tier_qualifying_value",
     "tier_recalculate",
+    "tier_save",
     "tiers_review",
     "voucher_batch_create",
     "voucher_goodwill_issue",

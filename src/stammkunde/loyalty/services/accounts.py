@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record
+from stammkunde.core.errors import ApplicationError
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.models import Customer
 
@@ -20,9 +21,11 @@ from ..models import (
     LoyaltyProgram,
     PointsEntry,
     Referral,
+    Tier,
     Voucher,
 )
 from ._common import _fail
+from .rules import TIER_FIELDS, tiers_apply, tiers_check
 from .tiers import _tier_apply
 
 
@@ -108,20 +111,74 @@ def self_service_account_id(token: str) -> int | None:
 # --- program configuration -----------------------------------------------------------------
 
 
+def _tier_rows(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rows of a tier formset for ``rules.tiers_check``, and each row's form index.
+
+    Empty extra rows and new rows crossed out again are left out; a tier the
+    formset does not list stays as it is (and is checked with the others).
+    """
+    rows: list[dict[str, Any]] = []
+    index: list[int] = []
+    for i, form in enumerate(formset.forms):
+        cleaned = getattr(form, "cleaned_data", None) or {}
+        pk = form.instance.pk if i < formset.initial_form_count() else None
+        deleted = bool(formset.can_delete and cleaned.get("DELETE"))
+        if pk is None and (not cleaned or deleted or not form.has_changed()):
+            continue
+        values = {f: cleaned[f] for f in TIER_FIELDS if f in cleaned}
+        rows.append({"id": pk, "delete": deleted, **values})
+        index.append(i)
+    return rows, index
+
+
+def _on_form_rows(exc: ApplicationError, index: list[int]) -> ApplicationError:
+    """``exc`` with ``tiers.<n>.<field>`` keyed by the formset's form index, not row ``n``."""
+    fields: dict[str, list[str]] = {}
+    for key, messages in exc.field_errors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "tiers" and parts[1].isdigit():
+            key = f"tiers.{index[int(parts[1])]}.{parts[2]}"
+        fields.setdefault(key, []).extend(messages)
+    return ApplicationError(exc.message, code=exc.code, field_errors=fields)
+
+
 @transaction.atomic
 def program_configure(*, actor: User, program_form: Any, formsets: list[Any]) -> LoyaltyProgram:
     """Save a program and its tiers, category multipliers and stamp cards in one step.
 
     The forms are validated by the caller; this saves them together (all or
-    nothing) and leaves an audit entry.
+    nothing). The tiers (the formset of ``Tier``) are checked and written by
+    ``rules.tiers_check``/``tiers_apply``, as on the settings page: a threshold
+    not above the one of the tier beneath it, a duplicate name or rank, or a
+    tier with members crossed out is refused with ApplicationError keyed
+    ``tiers.<form index>.<field>``, and nothing is saved. Audited: the program
+    form, and each tier created, changed or deleted.
     """
+    instance = program_form.instance
+    locked = (
+        LoyaltyProgram.objects.select_for_update().get(pk=instance.pk)
+        if instance.pk is not None
+        else None
+    )
+    tier_formsets = [f for f in formsets if f.model is Tier]
+    checked = []
+    for formset in tier_formsets:
+        rows, index = _tier_rows(formset)
+        try:
+            checked.append(tiers_check(locked, rows))
+        except ApplicationError as exc:
+            raise _on_form_rows(exc, index) from exc
     program = program_form.save()
+    for changes in checked:
+        tiers_apply(actor=actor, program=program, changes=changes)
     for formset in formsets:
+        if formset.model is Tier:
+            continue
         formset.instance = program
         formset.save()
     audit_record(
         actor=actor,
-        action="update",
+        action="update" if locked is not None else "create",
         obj=program,
         changes={k: [None, str(v)] for k, v in program_form.cleaned_data.items()},
     )

@@ -14,7 +14,7 @@ from stammkunde.core.access import User
 from stammkunde.core.audit import audit_record, diff, snapshot
 from stammkunde.core.errors import ApplicationError, validated
 
-from .. import sla
+from .. import sla, timeline
 from ..models import (
     OPEN_STATUSES,
     Queue,
@@ -123,7 +123,8 @@ def ticket_change(
             timeline_add(
                 locked,
                 kind="assigned",
-                summary=_("assigned to %(user)s") % {"user": locked.assignee or "–"},
+                text_key=timeline.ASSIGNED,
+                text_params={"user": str(locked.assignee or "–")},
                 actor=actor,
                 at=now,
             )
@@ -132,7 +133,8 @@ def ticket_change(
             timeline_add(
                 locked,
                 kind="changed",
-                summary=_("changed: %(fields)s") % {"fields": ", ".join(other)},
+                text_key=timeline.CHANGED,
+                text_params={"fields": other},
                 actor=actor,
                 at=now,
             )

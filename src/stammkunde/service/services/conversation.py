@@ -21,7 +21,7 @@ from stammkunde.core.hooks import hook_run
 from stammkunde.customers.selectors import InteractionDirection
 from stammkunde.knowledge import selectors as knowledge_selectors
 
-from .. import sla
+from .. import sla, timeline
 from ..models import (
     Message,
     Status,
@@ -138,7 +138,8 @@ def _customer_message(
         timeline_add(
             ticket,
             kind="follow_up",
-            summary=_("new message opened %(number)s") % {"number": follow_up.number},
+            text_key=timeline.FOLLOW_UP,
+            text_params={"number": follow_up.number},
             actor=actor,
             at=now,
         )

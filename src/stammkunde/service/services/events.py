@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,13 +19,20 @@ def timeline_add(
     ticket: Ticket,
     *,
     kind: str,
-    summary: str,
     actor: User | None,
+    text_key: str = "",
+    text_params: Mapping[str, Any] | None = None,
+    summary: str = "",
     at: datetime | None = None,
     channel: str | None = None,
     direction: str = InteractionDirection.INTERNAL,
 ) -> None:
-    """Put a ticket event on the customer timeline (tickets without a customer have none)."""
+    """Put a ticket event on the customer timeline (tickets without a customer have none).
+
+    An event of the software is ``text_key`` (``service.timeline``) with
+    ``text_params``, shown in the reader's language; the words of a person
+    (a reply, a note) are ``summary``. Both start with the ticket number.
+    """
     if ticket.customer is None:
         return
     interaction_record(
@@ -33,7 +41,9 @@ def timeline_add(
         channel=channel or ticket.channel,
         direction=direction,
         kind=f"ticket_{kind}",
-        summary=f"{ticket.number}: {summary}",
+        text_key=text_key,
+        text_params={"ticket": ticket.number, **(text_params or {})} if text_key else None,
+        summary="" if text_key else f"{ticket.number}: {summary}",
         source=ticket,
         actor=actor,
     )

@@ -27,6 +27,7 @@ from stammkunde.core.roles import (
 from stammkunde.core.roles import goodwill_limit_of as role_goodwill_limit
 from stammkunde.customers import selectors as customer_selectors
 
+from .. import timeline
 from ..models import GoodwillGrant, Message, Ticket
 from .events import notify, timeline_add
 
@@ -229,10 +230,24 @@ def goodwill_request(
         "amount": amount,
         "reason": grant.reason,
     }
+    params: dict[str, Any] = {"kind": grant.kind, "amount": str(amount), "reason": grant.reason}
     if limit_note:
         text = f"{text}. {limit_note}"
+        params.update(
+            label=over[0].scope,
+            limit=str(over[0].limit),
+            used=str(over[0].used),
+            left=str(over[0].left),
+        )
     _internal_note(ticket, actor, text, now)
-    timeline_add(ticket, kind="goodwill", summary=text, actor=actor, at=now)
+    timeline_add(
+        ticket,
+        kind="goodwill",
+        text_key=timeline.GOODWILL_GRANTED if within else timeline.GOODWILL_REQUESTED,
+        text_params=params,
+        actor=actor,
+        at=now,
+    )
     audit_record(
         actor=actor,
         action="create",
@@ -285,10 +300,17 @@ def goodwill_decide(
         if approve
         else _("Goodwill %(amount)s EUR rejected by %(user)s")
     ) % {"amount": locked.amount, "user": actor}
+    params = {"amount": str(locked.amount), "user": str(actor)}
     if locked.decision_note:
         text += f": {locked.decision_note}"
+        params["note"] = locked.decision_note
+        key = timeline.GOODWILL_APPROVED_NOTE if approve else timeline.GOODWILL_REJECTED_NOTE
+    else:
+        key = timeline.GOODWILL_APPROVED if approve else timeline.GOODWILL_REJECTED
     _internal_note(locked.ticket, actor, text, now)
-    timeline_add(locked.ticket, kind="goodwill", summary=text, actor=actor, at=now)
+    timeline_add(
+        locked.ticket, kind="goodwill", text_key=key, text_params=params, actor=actor, at=now
+    )
     audit_record(
         actor=actor,
         action="update",

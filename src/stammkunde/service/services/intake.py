@@ -20,7 +20,7 @@ from stammkunde.core.hooks import hook_run
 from stammkunde.core.sequences import counter_next
 from stammkunde.customers.selectors import InteractionDirection, customer_matching_email
 
-from .. import sla
+from .. import sla, timeline
 from ..fcr import FCR_WINDOW, same_matter_q
 from ..models import (
     Category,
@@ -143,7 +143,8 @@ def ticket_create(
     timeline_add(
         ticket,
         kind="created",
-        summary=f"{ticket.get_type_display()}: {ticket.subject}",
+        text_key=timeline.CREATED,
+        text_params={"type": ticket.type, "subject": ticket.subject},
         actor=actor,
         at=now,
         direction=InteractionDirection.INBOUND,
@@ -171,8 +172,8 @@ def _mark_earlier_not_fcr(ticket: Ticket, *, now: datetime) -> None:
         timeline_add(
             previous,
             kind="fcr_broken",
-            summary=_("contacted again about the same matter (%(number)s)")
-            % {"number": ticket.number},
+            text_key=timeline.FCR_BROKEN,
+            text_params={"number": ticket.number},
             actor=None,
             at=now,
         )

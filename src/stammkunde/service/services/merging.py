@@ -14,7 +14,7 @@ from stammkunde.core.access import User, acting_user
 from stammkunde.core.audit import audit_record
 from stammkunde.core.errors import ApplicationError, ConflictError
 
-from .. import sla
+from .. import sla, timeline
 from ..models import (
     Attachment,
     Message,
@@ -109,7 +109,8 @@ def ticket_merge(
     timeline_add(
         dst,
         kind="merged",
-        summary=_("%(source)s merged into this ticket") % {"source": src.number},
+        text_key=timeline.MERGED,
+        text_params={"source": src.number},
         actor=actor,
         at=now,
     )
@@ -164,7 +165,8 @@ def ticket_split(
     timeline_add(
         locked,
         kind="split",
-        summary=_("split into %(number)s") % {"number": new.number},
+        text_key=timeline.SPLIT,
+        text_params={"number": new.number},
         actor=actor,
         at=now,
     )

@@ -24,7 +24,7 @@ from stammkunde.core.errors import ApplicationError, ConflictError
 from stammkunde.core.hooks import hook_run
 from stammkunde.core.roles import is_internal, partner_id_of
 
-from .. import sla
+from .. import sla, timeline
 from ..models import (
     ALLOWED_TRANSITIONS,
     Message,
@@ -164,8 +164,8 @@ def status_transition(ticket: Ticket, new: str, *, actor: User | None, now: date
     timeline_add(
         ticket,
         kind="status",
-        summary=_("status %(old)s → %(new)s")
-        % {"old": Status(old).label, "new": Status(new).label},
+        text_key=timeline.STATUS,
+        text_params={"old": str(old), "new": str(new)},
         actor=actor,
         at=now,
     )

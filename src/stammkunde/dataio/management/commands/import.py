@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from stammkunde.core.errors import ApplicationError
@@ -37,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         path = Path(opts["file"])
         if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+            raise CommandError(_("%(file)s: no such file") % {"file": path})
         too_big = import_size_problem(path.stat().st_size)
         if too_big:
             raise CommandError(f"{path}: {too_big} (STAMMKUNDE_IMPORT_MAX_MB)")
@@ -46,9 +48,9 @@ class Command(BaseCommand):
             try:
                 mapping = json.loads(opts["mapping"])
             except json.JSONDecodeError as exc:
-                raise CommandError(f"--mapping is not JSON: {exc}") from exc
+                raise CommandError(_("--mapping is not JSON: %(error)s") % {"error": exc}) from exc
             if not isinstance(mapping, dict):
-                raise CommandError('--mapping must be a JSON object {"field": "column"}')
+                raise CommandError(_('--mapping must be a JSON object {"field": "column"}'))
         try:
             job = import_job_create(
                 actor=None,
@@ -66,7 +68,7 @@ class Command(BaseCommand):
 
             def progress(rows: int, fraction: float) -> None:
                 bar.n = round(fraction * 100, 1)
-                bar.set_postfix_str(f"{rows:,} rows")
+                bar.set_postfix_str(_("%(rows)s rows read") % {"rows": rows})
 
             job = import_job_run(job_id=job.pk, on_progress=progress)
         if job.status == ImportJob.Status.FAILED:
@@ -75,11 +77,17 @@ class Command(BaseCommand):
         for error in job.errors[:20]:
             self.stdout.write(f"  {error['text']}")
         if job.rows_failed > 20:
-            self.stdout.write(f"  ... and more: {job.rows_failed} rows failed in total")
+            self.stdout.write(
+                "  "
+                + _("... and more: %(failed)s rows failed in total") % {"failed": job.rows_failed}
+            )
         if opts["report"] and job.report_path:
             shutil.copyfile(job.report_path, opts["report"])
-            self.stdout.write(f"Bad rows written to {opts['report']}")
+            self.stdout.write(_("Bad rows written to %(path)s") % {"path": opts["report"]})
         elif job.report_path:
-            self.stdout.write(f"Bad rows: {job.report_path}")
+            self.stdout.write(_("Bad rows: %(path)s") % {"path": job.report_path})
         if job.rows_failed:
-            raise CommandError(f"{job.rows_failed} rows failed")
+            raise CommandError(
+                ngettext("%(failed)s row failed", "%(failed)s rows failed", job.rows_failed)
+                % {"failed": job.rows_failed}
+            )
