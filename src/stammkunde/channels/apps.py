@@ -10,6 +10,10 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         from django.db import transaction
 
+        from .timeline import timeline_texts_register
+
+        timeline_texts_register()
+
         from stammkunde.core.hooks import hook_register
         from stammkunde.core.navigation import (
             CustomerPanel,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils.translation import gettext as _
-
 from stammkunde.core.audit import audit_record
 from stammkunde.customers.models import Channel, EmailAddress, Interaction
 from stammkunde.customers.services import interaction_record
 
 from .. import parsing
 from ..models import OutboxMessage
+from ..timeline import EMAIL_BOUNCE
 from .sending import _outbox_fail
 
 
@@ -46,8 +45,8 @@ def _bounce_apply(parsed: parsing.ParsedMail, *, now: datetime) -> str:
                 channel=Channel.EMAIL,
                 direction=Interaction.Direction.INBOUND,
                 kind="email_bounce",
-                summary=_("Email to %(address)s bounced: %(why)s")
-                % {"address": row.address, "why": why},
+                text_key=EMAIL_BOUNCE,
+                text_params={"address": row.address, "why": why},
             )
         if bounce.original_message_id:
             for out in OutboxMessage.objects.filter(message_id=bounce.original_message_id):

@@ -209,7 +209,8 @@ def customer_merge(*, actor: User | None, keep: Customer, remove: Customer) -> M
         channel=Channel.WEB,
         direction=Interaction.Direction.INTERNAL,
         kind="merge",
-        summary=f"Customer {remove.number} was merged into this record",
+        text_key="customers.merged",
+        text_params={"number": remove.number},
         source=remove,
         actor=actor,
     )
