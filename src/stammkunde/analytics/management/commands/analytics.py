@@ -134,6 +134,8 @@ class Command(BaseCommand):
                 raise
             finally:
                 follower.stop()
+            # A quick run may end before the follower's first look: show where it ended.
+            _bar_show(bar, job.progress_done, job.progress_total, job.progress_message)
             progress = selectors.job_progress(job)
             _bar_show(bar, progress.done, progress.total, "")
         return job
